@@ -1,0 +1,59 @@
+import { Type, type Static } from "typebox";
+import { Value } from "typebox/value";
+
+/** Every setting the server reads, with its env var, default and meaning. Parsed once at boot. */
+export const ConfigSchema = Type.Object({
+  PORT: Type.Integer({ minimum: 0, maximum: 65535, default: 8080, description: "HTTP port" }),
+  HOST: Type.String({ minLength: 1, default: "0.0.0.0", description: "Address to listen on" }),
+  DATABASE_URL: Type.String({
+    pattern: "^(sqlite:|postgres(ql)?://)",
+    default: "sqlite:./data/stagegate.db",
+    description: "sqlite:<path> (embedded) or postgres://user@host:port/db",
+  }),
+  DATA_DIR: Type.String({ minLength: 1, default: "./data", description: "Where the admin token file is written" }),
+  STAGEGATE_DEMO: Type.Boolean({ default: true, description: "Seed the demo project on an empty database" }),
+  STAGEGATE_PUBLIC_URL: Type.Optional(
+    Type.String({ pattern: "^https?://", description: "Base URL others reach this server at (webhook callbacks)" }),
+  ),
+  STAGEGATE_ADMIN_TOKEN: Type.Optional(
+    Type.String({ minLength: 24, description: "Use this admin token instead of generating one on first start" }),
+  ),
+  LOG_LEVEL: Type.Union(
+    [Type.Literal("fatal"), Type.Literal("error"), Type.Literal("warn"), Type.Literal("info"), Type.Literal("debug"), Type.Literal("trace"), Type.Literal("silent")],
+    { default: "info" },
+  ),
+  BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024, description: "Max JSON/YAML body" }),
+  JOB_POLL_MS: Type.Integer({ minimum: 10, default: 250, description: "How often idle workers look for jobs" }),
+  JOB_LEASE_MS: Type.Integer({ minimum: 500, default: 30_000, description: "A claimed job is lost after this without a heartbeat" }),
+  JOB_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: "Jobs one process runs at once" }),
+  LOG_HEAD_BYTES: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: "Deployment log: bytes kept from the start" }),
+  LOG_TAIL_BYTES: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: "Deployment log: bytes kept from the end" }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+}
+
+const BOOLEAN_WORDS: Record<string, boolean> = { "1": true, true: true, yes: true, on: true, "0": false, false: false, no: false, off: false };
+
+/** Reads the settings from env vars; a wrong value throws one ConfigError that names every bad variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value === undefined || value === "") continue;
+    raw[key] = key === "STAGEGATE_DEMO" ? (BOOLEAN_WORDS[value.toLowerCase()] ?? value) : value;
+  }
+  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
+  const errors = Value.Errors(ConfigSchema, withDefaults);
+  if (errors.length > 0) {
+    const lines = errors.map((error) => {
+      const name = error.instancePath.replace(/^\//, "") || "(config)";
+      return `  ${name}=${JSON.stringify(env[name] ?? "")}: ${error.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
+  }
+  return withDefaults as Config;
+}

@@ -1,0 +1,116 @@
+/**
+ * Row types as stored. Timestamps are ISO-8601 UTC text and JSON is text on both dialects, so
+ * SQLite and PostgreSQL return identical values and stores convert in one place.
+ */
+export interface ProjectsTable {
+  id: string;
+  slug: string;
+  name: string;
+  repo_url: string | null;
+  config_source: string | null;
+  config_json: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EnvironmentsTable {
+  id: string;
+  project_id: string;
+  name: string;
+  position: number;
+  requires: string | null;
+  auto_deploy_branch: string | null;
+  spec_json: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ReleasesTable {
+  id: string;
+  project_id: string;
+  version: string;
+  commit_sha: string;
+  branch: string;
+  artifact_url: string | null;
+  artifact_digest: string | null;
+  notes: string | null;
+  created_by: string | null;
+  created_at: string;
+}
+
+export interface DeploymentsTable {
+  id: string;
+  project_id: string;
+  environment_id: string;
+  release_id: string;
+  kind: string;
+  status: string;
+  reason: string | null;
+  created_by: string | null;
+  step_index: number;
+  step_attempt: number;
+  external_id: string | null;
+  callback_token_hash: string | null;
+  cancel_requested: number;
+  log_omitted_lines: number;
+  log_omitted_bytes: number;
+  created_at: string;
+  started_at: string | null;
+  finished_at: string | null;
+  updated_at: string;
+}
+
+export interface DeploymentLogsTable {
+  deployment_id: string;
+  seq: number;
+  ts: string;
+  stream: string;
+  line: string;
+}
+
+export interface JobsTable {
+  id: string;
+  type: string;
+  payload: string;
+  status: string;
+  run_at: string;
+  attempts: number;
+  max_attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: string | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  name: string;
+  token_hash: string;
+  role: string;
+  created_by: string | null;
+  created_at: string;
+  expires_at: string | null;
+  revoked_at: string | null;
+  last_used_at: string | null;
+}
+
+export interface IdempotencyKeysTable {
+  scope: string;
+  key: string;
+  fingerprint: string;
+  status_code: number;
+  response_json: string;
+  created_at: string;
+}
+
+export interface Database {
+  projects: ProjectsTable;
+  environments: EnvironmentsTable;
+  releases: ReleasesTable;
+  deployments: DeploymentsTable;
+  deployment_logs: DeploymentLogsTable;
+  jobs: JobsTable;
+  api_tokens: ApiTokensTable;
+  idempotency_keys: IdempotencyKeysTable;
+}
