@@ -1,3 +1,5 @@
+import type { Kysely, Transaction } from "kysely";
+
 /**
  * Row types as stored. Timestamps are ISO-8601 UTC text and JSON is text on both dialects, so
  * SQLite and PostgreSQL return identical values and stores convert in one place.
@@ -49,8 +51,13 @@ export interface DeploymentsTable {
   created_by: string | null;
   step_index: number;
   step_attempt: number;
+  /** null between steps; `executing` while start/poll runs; `polling` or `awaiting_callback` while the target works. */
+  step_state: string | null;
+  /** When a step waiting for a callback gives up. */
+  step_deadline: string | null;
   external_id: string | null;
   callback_token_hash: string | null;
+  callback_result: string | null;
   cancel_requested: number;
   log_omitted_lines: number;
   log_omitted_bytes: number;
@@ -71,11 +78,15 @@ export interface DeploymentLogsTable {
 export interface JobsTable {
   id: string;
   type: string;
+  /** Lets a feature find and wake its job (e.g. `deployment:<id>`). */
+  key: string | null;
   payload: string;
   status: string;
   run_at: string;
   attempts: number;
   max_attempts: number;
+  /** Set when woken while running, so the next reschedule runs at once instead of later. */
+  poked: number;
   lease_owner: string | null;
   lease_expires_at: string | null;
   last_error: string | null;
@@ -114,3 +125,6 @@ export interface Database {
   api_tokens: ApiTokensTable;
   idempotency_keys: IdempotencyKeysTable;
 }
+
+/** A Kysely handle that is either the database or an open transaction: stores take this. */
+export type Queryable = Kysely<Database> | Transaction<Database>;

@@ -104,7 +104,18 @@ export const DEPLOYMENT_STATUSES = [
 ] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ["succeeded", "failed", "errored", "rejected", "cancelled", "superseded"];
-export const DeploymentStatusSchema = Type.Union(DEPLOYMENT_STATUSES.map((status) => Type.Literal(status)));
+export const DeploymentStatusSchema = Type.Union([
+  Type.Literal("pending_gates"),
+  Type.Literal("pending_approval"),
+  Type.Literal("queued"),
+  Type.Literal("running"),
+  Type.Literal("succeeded"),
+  Type.Literal("failed"),
+  Type.Literal("errored"),
+  Type.Literal("rejected"),
+  Type.Literal("cancelled"),
+  Type.Literal("superseded"),
+]);
 
 export const Deployment = Type.Object({
   id: Type.String(),

@@ -42,7 +42,7 @@ export class DomainError extends Error {
 }
 
 export function notFound(
-  code: Extract<ErrorCode, `${string}_not_found`>,
+  code: Extract<ErrorCode, `${string}_not_found` | "not_found">,
   message: string,
   details?: Record<string, unknown>,
 ): DomainError {

@@ -49,7 +49,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable("deployments")
     .addColumn("id", "text", (c) => c.primaryKey())
     .addColumn("project_id", "text", (c) => c.notNull().references("projects.id").onDelete("cascade"))
-    .addColumn("environment_id", "text", (c) => c.notNull().references("environments.id"))
+    .addColumn("environment_id", "text", (c) => c.notNull().references("environments.id").onDelete("cascade"))
     .addColumn("release_id", "text", (c) => c.notNull().references("releases.id"))
     .addColumn("kind", "text", (c) => c.notNull())
     .addColumn("status", "text", (c) => c.notNull())
@@ -57,8 +57,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("created_by", "text")
     .addColumn("step_index", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("step_attempt", "integer", (c) => c.notNull().defaultTo(0))
+    .addColumn("step_state", "text")
+    .addColumn("step_deadline", "text")
     .addColumn("external_id", "text")
     .addColumn("callback_token_hash", "text")
+    .addColumn("callback_result", "text")
     .addColumn("cancel_requested", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("log_omitted_lines", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("log_omitted_bytes", "integer", (c) => c.notNull().defaultTo(0))
@@ -101,11 +104,13 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable("jobs")
     .addColumn("id", "text", (c) => c.primaryKey())
     .addColumn("type", "text", (c) => c.notNull())
+    .addColumn("key", "text")
     .addColumn("payload", "text", (c) => c.notNull())
     .addColumn("status", "text", (c) => c.notNull())
     .addColumn("run_at", "text", (c) => c.notNull())
     .addColumn("attempts", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("max_attempts", "integer", (c) => c.notNull())
+    .addColumn("poked", "integer", (c) => c.notNull().defaultTo(0))
     .addColumn("lease_owner", "text")
     .addColumn("lease_expires_at", "text")
     .addColumn("last_error", "text")
@@ -113,6 +118,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("updated_at", "text", (c) => c.notNull())
     .execute();
   await db.schema.createIndex("jobs_claim_idx").on("jobs").columns(["status", "run_at"]).execute();
+  await db.schema.createIndex("jobs_key_idx").on("jobs").column("key").execute();
   await db.schema.createIndex("jobs_lease_idx").on("jobs").columns(["status", "lease_expires_at"]).execute();
 
   await db.schema

@@ -1,0 +1,99 @@
+import { readFileSync } from "node:fs";
+import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import type { Logger } from "pino";
+import type { Config } from "./config/config.ts";
+import type { Db } from "./db/connect.ts";
+import { createAuthFeature } from "./features/auth/auth.feature.ts";
+import { createDeploymentsFeature } from "./features/deployments/deployments.feature.ts";
+import { getExecutor, validateExecutorConfig } from "./features/deployments/executors/registry.ts";
+import { createProjectsFeature } from "./features/projects/projects.feature.ts";
+import { createReleasesFeature } from "./features/releases/releases.feature.ts";
+import { registerAuth } from "./http/auth.ts";
+import { registerErrorHandling } from "./http/errors.ts";
+import { registerHealth } from "./http/health.ts";
+import { registerOpenApi } from "./http/openapi.ts";
+import { JobRunner } from "./jobs/job.runner.ts";
+import { type Clock, systemClock } from "./shared/clock.ts";
+
+const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  logger: Logger;
+  clock?: Clock;
+}
+
+export interface App {
+  http: FastifyInstance;
+  jobs: JobRunner;
+  services: {
+    tokens: ReturnType<typeof createAuthFeature>["service"];
+    projects: ReturnType<typeof createProjectsFeature>["service"];
+    releases: ReturnType<typeof createReleasesFeature>["service"];
+    deployments: ReturnType<typeof createDeploymentsFeature>["service"];
+  };
+}
+
+/** Wiring only: builds the HTTP server and the job runner from the features. `main.ts` listens and starts jobs. */
+export async function buildApp(deps: AppDeps): Promise<App> {
+  const { config, db, logger } = deps;
+  const clock = deps.clock ?? systemClock;
+  const jobs = new JobRunner({
+    db: db.kysely,
+    capabilities: db.capabilities,
+    clock,
+    logger: logger.child({ component: "jobs" }),
+    pollMs: config.JOB_POLL_MS,
+    leaseMs: config.JOB_LEASE_MS,
+    concurrency: config.JOB_CONCURRENCY,
+  });
+  const enqueue = jobs.enqueue.bind(jobs);
+  const poke = jobs.poke.bind(jobs);
+
+  const auth = createAuthFeature({ db: db.kysely, clock });
+  const projects = createProjectsFeature({ db: db.kysely, clock, validateExecutor: validateExecutorConfig });
+  const releases = createReleasesFeature({ db: db.kysely, clock, projects: projects.service, enqueue });
+  const deployments = createDeploymentsFeature({
+    db: db.kysely,
+    clock,
+    logger: logger.child({ component: "deployments" }),
+    projects: projects.service,
+    releases: releases.service,
+    getExecutor,
+    enqueue,
+    poke,
+    publicUrl: (config.STAGEGATE_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, ""),
+    logLimits: { headBytes: config.LOG_HEAD_BYTES, tailBytes: config.LOG_TAIL_BYTES },
+    followPollMs: 250,
+  });
+  for (const [type, handler] of Object.entries(deployments.jobs)) jobs.register(type, handler);
+
+  const http = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    disableRequestLogging: config.LOG_LEVEL !== "debug" && config.LOG_LEVEL !== "trace",
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  registerErrorHandling(http);
+  await registerOpenApi(http, VERSION);
+  registerAuth(http, auth.service);
+  registerHealth(http, db.kysely);
+  await http.register(
+    async (api) => {
+      await api.register(auth.routes);
+      await api.register(projects.routes);
+      await api.register(releases.routes);
+      await api.register(deployments.routes);
+    },
+    { prefix: "/api/v1" },
+  );
+
+  return {
+    http,
+    jobs,
+    services: { tokens: auth.service, projects: projects.service, releases: releases.service, deployments: deployments.service },
+  };
+}

@@ -1,0 +1,235 @@
+import type { Kysely } from "kysely";
+import { isUniqueViolation } from "../../db/connect.ts";
+import type { Logger } from "pino";
+import type { Database, DeploymentsTable, Queryable } from "../../db/schema.ts";
+import type { EnqueueOptions, Job, JobContext, JobResult } from "../../jobs/jobs.types.ts";
+import type { Clock } from "../../shared/clock.ts";
+import { formatDuration } from "../../shared/duration.ts";
+import { newSecret, sha256Hex } from "../../shared/hashing.ts";
+import type { ProjectsService } from "../projects/projects.service.ts";
+import type { StepSpec } from "../projects/projects.types.ts";
+import type { ReleasesService } from "../releases/releases.service.ts";
+import { AUTO_DEPLOY_JOB } from "../releases/releases.types.ts";
+import { DeploymentLogSink } from "./deployment-log.sink.ts";
+import { isTerminal, TRANSITIONS } from "./deployment.state.ts";
+import * as store from "./deployments.store.ts";
+import { type DeploymentRecord, deploymentJobKey } from "./deployments.types.ts";
+import { type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executors/executor.types.ts";
+
+const WAIT_FOR_TURN_MS = 1000;
+const CANCEL_CHECK_MS = 500;
+const DEFAULT_POLL_MS = 5000;
+
+export interface RunnerDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  logger: Logger;
+  projects: ProjectsService;
+  releases: ReleasesService;
+  getExecutor: (type: string) => Executor | undefined;
+  enqueue: (tx: Queryable, job: EnqueueOptions) => Promise<string>;
+  poke: (tx: Queryable, key: string) => Promise<void>;
+  publicUrl: string;
+  logLimits: { headBytes: number; tailBytes: number };
+}
+
+const done: JobResult = { kind: "done" };
+const later = (delayMs: number): JobResult => ({ kind: "later", delayMs: Math.max(0, Math.round(delayMs)) });
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+type Finish = "succeed" | "fail" | "error" | "cancel";
+
+/** Runs a deployment's steps from the job queue: waits for its turn, calls executors, records outcomes, survives restarts. */
+export function createDeploymentRunner(deps: RunnerDeps) {
+  const { db, clock } = deps;
+  const now = () => clock.now().toISOString();
+
+  async function update(d: DeploymentRecord, set: Partial<DeploymentsTable>): Promise<DeploymentRecord> {
+    await store.updateDeployment(db, d.id, { from: ["running"], set, at: now() });
+    const fresh = await store.findDeployment(db, d.id);
+    if (!fresh) throw new Error(`deployment ${d.id} vanished`);
+    return fresh;
+  }
+
+  async function finish(d: DeploymentRecord, event: Finish, reason: string | null, sink: DeploymentLogSink): Promise<JobResult> {
+    const { to, from } = TRANSITIONS[event];
+    sink.write("system", `deployment ${to}${reason ? `: ${reason}` : ""}`);
+    await sink.flush();
+    await db.transaction().execute(async (tx) => {
+      const at = now();
+      const ended = await store.updateDeployment(tx, d.id, { from, set: { status: to, reason, finished_at: at, step_state: null, step_deadline: null }, at });
+      if (!ended) return;
+      for (const next of await store.listQueued(tx, d.environmentId)) await deps.poke(tx, deploymentJobKey(next.id));
+      if (to === "succeeded") await deps.enqueue(tx, { type: AUTO_DEPLOY_JOB, payload: { releaseId: d.releaseId } });
+    });
+    return done;
+  }
+
+  /** Queued → running when this is the oldest queued deployment of its environment and none runs there. */
+  async function takeTurn(d: DeploymentRecord): Promise<boolean> {
+    const [first] = await store.listQueued(db, d.environmentId);
+    if (first?.id !== d.id || (await store.hasRunning(db, d.environmentId))) return false;
+    try {
+      const at = now();
+      return await store.updateDeployment(db, d.id, { from: ["queued"], set: { status: "running", started_at: at, step_index: 0, step_attempt: 0 }, at });
+    } catch (error) {
+      // Another replica started a deployment here between our check and update: the database said no.
+      if (isUniqueViolation(error)) return false;
+      throw error;
+    }
+  }
+
+  async function context(d: DeploymentRecord, step: StepSpec, sink: DeploymentLogSink, signal: AbortSignal, token: string): Promise<ExecutionContext<unknown>> {
+    const project = await deps.projects.recordById(d.projectId);
+    const release = await deps.releases.recordById(d.releaseId);
+    return {
+      deployment: { id: d.id, kind: d.kind, createdBy: d.createdBy },
+      project: { slug: project.slug, name: project.name, repoUrl: project.repoUrl },
+      environment: { name: d.environmentName },
+      release: { version: release.version, commitSha: release.commitSha, branch: release.branch, artifactUrl: release.artifactUrl, artifactDigest: release.artifactDigest },
+      step: { name: step.name, index: d.stepIndex, attempt: d.stepAttempt },
+      config: step.config,
+      log: sink,
+      signal,
+      externalId: d.externalId,
+      callback: { url: `${deps.publicUrl}/api/v1/deployments/${d.id}/callback`, token },
+    };
+  }
+
+  async function cancelTarget(d: DeploymentRecord, step: StepSpec | undefined, sink: DeploymentLogSink): Promise<JobResult> {
+    const executor = step ? deps.getExecutor(step.type) : undefined;
+    if (step && executor?.cancel && d.externalId) {
+      try {
+        await executor.cancel(await context(d, step, sink, AbortSignal.timeout(30_000), ""));
+        sink.write("system", `asked ${step.type} to cancel run ${d.externalId}`);
+      } catch (error) {
+        sink.write("system", `could not cancel run ${d.externalId} at the target: ${errorMessage(error)}`);
+      }
+    }
+    return finish(d, "cancel", "cancelled", sink);
+  }
+
+  async function invoke(d: DeploymentRecord, step: StepSpec, executor: Executor, mode: "start" | "poll", sink: DeploymentLogSink, jobSignal: AbortSignal) {
+    const token = newSecret("cb");
+    const current = await update(d, { step_state: "executing", ...(mode === "start" ? { callback_token_hash: sha256Hex(token), callback_result: null } : {}) });
+    const cancelled = new AbortController();
+    const watch = setInterval(() => {
+      store
+        .findDeployment(db, d.id)
+        .then((fresh) => fresh?.cancelRequested && cancelled.abort(new Error("cancelled")))
+        .catch(() => undefined);
+    }, CANCEL_CHECK_MS);
+    const signal = AbortSignal.any([cancelled.signal, jobSignal]);
+    try {
+      const ctx = await context(current, step, sink, signal, token);
+      const outcome: StepOutcome = mode === "start" || !executor.poll ? await executor.start(ctx) : await executor.poll(ctx);
+      return { outcome, current };
+    } catch (error) {
+      return { error, cancelled: cancelled.signal.aborted, current };
+    } finally {
+      clearInterval(watch);
+    }
+  }
+
+  async function runSteps(initial: DeploymentRecord, sink: DeploymentLogSink, jobSignal: AbortSignal): Promise<JobResult> {
+    let d = initial;
+    for (;;) {
+      const step = d.environmentSpec.steps[d.stepIndex];
+      if (d.cancelRequested) return cancelTarget(d, step, sink);
+      if (!step) return finish(d, "succeed", null, sink);
+      const executor = deps.getExecutor(step.type);
+      if (!executor) return finish(d, "error", `executor type "${step.type}" is not known to this server`, sink);
+      let mode: "start" | "poll" = "start";
+      switch (d.stepState) {
+        case null:
+          sink.write("system", `step ${d.stepIndex + 1}/${d.environmentSpec.steps.length} "${step.name}" (${step.type}) starting${d.stepAttempt > 0 ? `, attempt ${d.stepAttempt + 1}` : ""}`);
+          break;
+        case "executing":
+          if (d.externalId && executor.poll) mode = "poll";
+          else if (!executor.safeToRetry) {
+            return finish(d, "error", `the server stopped while step "${step.name}" was running (lease lost), so its outcome is unknown; check the target, then promote again`, sink);
+          }
+          sink.write("system", `resuming step "${step.name}" after the server restarted`);
+          break;
+        case "polling":
+          mode = "poll";
+          break;
+        case "awaiting_callback": {
+          if (d.callbackResult?.status === "succeeded") {
+            sink.write("system", `step "${step.name}" reported success${d.callbackResult.message ? `: ${d.callbackResult.message}` : ""}`);
+            d = await update(d, { step_index: d.stepIndex + 1, step_attempt: 0, step_state: null, step_deadline: null, external_id: null, callback_result: null });
+            continue;
+          }
+          if (d.callbackResult?.status === "failed") return finish(d, "fail", d.callbackResult.message ?? `step "${step.name}" reported failure`, sink);
+          const wait = Date.parse(d.stepDeadline ?? now()) - clock.now().getTime();
+          if (wait > 0) return later(wait);
+          return finish(d, "error", `no callback for step "${step.name}" before its deadline`, sink);
+        }
+      }
+      const result = await invoke(d, step, executor, mode, sink, jobSignal);
+      d = result.current;
+      if ("error" in result) {
+        if (result.cancelled) return cancelTarget(d, step, sink);
+        if (jobSignal.aborted) throw result.error;
+        const message = errorMessage(result.error);
+        if (result.error instanceof TerminalError) return finish(d, "error", `step "${step.name}": ${message}`, sink);
+        if (d.stepAttempt < d.environmentSpec.retries) {
+          const hinted = (result.error as { retryAfterMs?: unknown }).retryAfterMs;
+          const delay = typeof hinted === "number" ? hinted : d.environmentSpec.backoffMs * 2 ** d.stepAttempt;
+          sink.write("system", `step "${step.name}" attempt ${d.stepAttempt + 1} failed: ${message}; retrying in ${formatDuration(delay)}`);
+          await sink.flush();
+          await update(d, { step_attempt: d.stepAttempt + 1, step_state: null, external_id: null });
+          return later(delay);
+        }
+        const attempts = d.stepAttempt + 1;
+        return finish(d, "error", `step "${step.name}" ${attempts > 1 ? `failed ${attempts} times; last error: ` : "failed: "}${message}`, sink);
+      }
+      const { outcome } = result;
+      switch (outcome.status) {
+        case "succeeded":
+          sink.write("system", `step "${step.name}" succeeded${outcome.message ? `: ${outcome.message}` : ""}`);
+          d = await update(d, { step_index: d.stepIndex + 1, step_attempt: 0, step_state: null, step_deadline: null, external_id: null, callback_result: null });
+          continue;
+        case "failed":
+          return finish(d, "fail", `step "${step.name}": ${outcome.message}`, sink);
+        case "running": {
+          const externalId = outcome.externalId ?? d.externalId;
+          if (outcome.callbackTimeoutMs !== undefined) {
+            const deadline = new Date(clock.now().getTime() + outcome.callbackTimeoutMs).toISOString();
+            sink.write("system", `step "${step.name}" waiting for a callback until ${deadline}`);
+            await sink.flush();
+            d = await update(d, { step_state: "awaiting_callback", step_deadline: deadline, external_id: externalId });
+            if (d.callbackResult) continue;
+            return later(outcome.callbackTimeoutMs);
+          }
+          await sink.flush();
+          d = await update(d, { step_state: "polling", external_id: externalId });
+          return later(outcome.pollAfterMs ?? DEFAULT_POLL_MS);
+        }
+      }
+    }
+  }
+
+  async function runDeployment(job: Job, jobContext: JobContext): Promise<JobResult> {
+    const { deploymentId } = job.payload as { deploymentId: string };
+    let d = await store.findDeployment(db, deploymentId);
+    if (!d || isTerminal(d.status)) return done;
+    if (d.status === "queued") {
+      if (!(await takeTurn(d))) return later(WAIT_FOR_TURN_MS);
+      d = await store.findDeployment(db, deploymentId);
+      if (!d) return done;
+    }
+    if (d.status !== "running") return done;
+    const sink = await DeploymentLogSink.open({ db, clock, deploymentId, ...deps.logLimits });
+    try {
+      return await runSteps(d, sink, jobContext.signal);
+    } finally {
+      await sink.flush().catch((error: unknown) => deps.logger.error({ err: error, deploymentId }, "could not store deployment log"));
+    }
+  }
+
+  return { runDeployment };
+}

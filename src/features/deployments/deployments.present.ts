@@ -1,0 +1,22 @@
+import type { Deployment } from "../../shared/api.ts";
+import type { DeploymentRecord } from "./deployments.types.ts";
+
+export function presentDeployment(d: DeploymentRecord): Deployment {
+  const step = d.environmentSpec.steps[d.stepIndex];
+  const inProgress = d.status === "running" || (d.status === "failed" || d.status === "errored" || d.status === "cancelled") && d.startedAt !== null;
+  return {
+    id: d.id,
+    project: d.projectSlug,
+    environment: d.environmentName,
+    release: d.releaseVersion,
+    kind: d.kind,
+    status: d.status,
+    reason: d.reason,
+    step: inProgress && step ? { index: d.stepIndex, name: step.name, attempt: d.stepAttempt } : null,
+    externalId: d.externalId,
+    createdBy: d.createdBy,
+    createdAt: d.createdAt,
+    startedAt: d.startedAt,
+    finishedAt: d.finishedAt,
+  };
+}

@@ -1,0 +1,165 @@
+import type { Kysely } from "kysely";
+import { isUniqueViolation } from "../../db/connect.ts";
+import type { Database, Queryable } from "../../db/schema.ts";
+import type { EnqueueOptions } from "../../jobs/jobs.types.ts";
+import type { CallbackBody, Deployment, DeploymentStatus, PageOf } from "../../shared/api.ts";
+import type { Clock } from "../../shared/clock.ts";
+import { conflict, DomainError, notFound } from "../../shared/errors.ts";
+import { safeEqual, sha256Hex } from "../../shared/hashing.ts";
+import { newId } from "../../shared/ids.ts";
+import { type Cursor, toPage } from "../../shared/pagination.ts";
+import type { ProjectsService } from "../projects/projects.service.ts";
+import type { EnvironmentRecord, ProjectRecord } from "../projects/projects.types.ts";
+import type { ReleasesService } from "../releases/releases.service.ts";
+import type { ReleaseRecord } from "../releases/releases.types.ts";
+import { DeploymentLogSink } from "./deployment-log.sink.ts";
+import { isTerminal, TRANSITIONS } from "./deployment.state.ts";
+import * as store from "./deployments.store.ts";
+import { presentDeployment } from "./deployments.present.ts";
+import { DEPLOYMENT_JOB, type DeploymentKind, type DeploymentRecord, deploymentJobKey } from "./deployments.types.ts";
+
+export interface DeploymentsDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  projects: ProjectsService;
+  releases: ReleasesService;
+  enqueue: (tx: Queryable, job: EnqueueOptions) => Promise<string>;
+  poke: (tx: Queryable, key: string) => Promise<void>;
+  logLimits: { headBytes: number; tailBytes: number };
+}
+
+export interface PromoteResult {
+  deployment: Deployment;
+  created: boolean;
+}
+
+export function createDeploymentsService(deps: DeploymentsDeps) {
+  const { db, clock, projects, releases } = deps;
+
+  async function record(id: string): Promise<DeploymentRecord> {
+    const found = await store.findDeployment(db, id);
+    if (!found) throw notFound("deployment_not_found", `Deployment ${id} does not exist`, { id });
+    return found;
+  }
+
+  async function checkLifecycle(project: ProjectRecord, env: EnvironmentRecord, release: ReleaseRecord): Promise<void> {
+    if (env.requires === null) return;
+    const required = await projects.environment(project, env.requires);
+    if (await store.hasSucceeded(db, required.id, release.id)) return;
+    throw conflict(
+      "lifecycle_violation",
+      `Release ${release.version} has not succeeded in ${env.requires} yet, which ${env.name} requires; promote it to ${env.requires} first`,
+      { environment: env.name, requires: env.requires, version: release.version },
+    );
+  }
+
+  /** Creates the queued deployment, superseding waiting ones; concurrent calls for the same release collapse to one. */
+  async function enqueueDeployment(input: { project: ProjectRecord; env: EnvironmentRecord; release: ReleaseRecord; kind: DeploymentKind; actor: string | null }): Promise<PromoteResult> {
+    const { project, env, release } = input;
+    const at = clock.now();
+    const id = newId("dep", at.getTime());
+    try {
+      const existing = await db.transaction().execute(async (tx) => {
+        const open = await store.findOpenDeployment(tx, env.id, release.id);
+        if (open) return open;
+        const superseded = await store.supersedeQueued(tx, env.id, `superseded by ${release.version}`, at.toISOString());
+        await store.insertDeployment(tx, { id, projectId: project.id, environmentId: env.id, releaseId: release.id, kind: input.kind, createdBy: input.actor, createdAt: at.toISOString() });
+        await deps.enqueue(tx, { type: DEPLOYMENT_JOB, key: deploymentJobKey(id), payload: { deploymentId: id } });
+        for (const old of superseded) await deps.poke(tx, deploymentJobKey(old));
+        return undefined;
+      });
+      if (existing) return { deployment: presentDeployment(existing), created: false };
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const open = await store.findOpenDeployment(db, env.id, release.id);
+      if (!open) throw error;
+      return { deployment: presentDeployment(open), created: false };
+    }
+    return { deployment: presentDeployment(await record(id)), created: true };
+  }
+
+  async function promote(input: { slug: string; version: string; environment: string; actor: string | null }): Promise<PromoteResult> {
+    const project = await projects.record(input.slug);
+    const env = await projects.environment(project, input.environment);
+    const release = await releases.record(project, input.version);
+    const open = await store.findOpenDeployment(db, env.id, release.id);
+    if (open) return { deployment: presentDeployment(open), created: false };
+    const [current] = await store.listSucceeded(db, env.id, 1);
+    if (current && current.releaseId === release.id) return { deployment: presentDeployment(current), created: false };
+    await checkLifecycle(project, env, release);
+    return enqueueDeployment({ project, env, release, kind: "deploy", actor: input.actor });
+  }
+
+  async function rollback(input: { slug: string; environment: string; actor: string | null }): Promise<PromoteResult> {
+    const project = await projects.record(input.slug);
+    const env = await projects.environment(project, input.environment);
+    const history = await store.listSucceeded(db, env.id, 100);
+    const current = history[0];
+    const previous = history.find((d) => d.releaseId !== current?.releaseId);
+    if (!current || !previous) {
+      throw conflict("nothing_to_roll_back", `${env.name} has no earlier successful release to roll back to`, { environment: env.name });
+    }
+    const release = await releases.recordById(previous.releaseId);
+    return enqueueDeployment({ project, env, release, kind: "rollback", actor: input.actor });
+  }
+
+  async function cancel(id: string): Promise<Deployment> {
+    const d = await record(id);
+    if (isTerminal(d.status)) throw conflict("invalid_state", `Deployment ${id} already ended (${d.status}); nothing to cancel`, { status: d.status });
+    const at = clock.now().toISOString();
+    const waiting = TRANSITIONS.supersede.from;
+    await db.transaction().execute(async (tx) => {
+      // Waiting deployments end at once; a running one is stopped by its runner, which also cancels the target.
+      const ended = await store.updateDeployment(tx, id, { from: waiting, set: { status: "cancelled", reason: "cancelled", finished_at: at }, at });
+      if (!ended) await store.updateDeployment(tx, id, { from: ["running"], set: { cancel_requested: 1 }, at });
+      await deps.poke(tx, deploymentJobKey(id));
+    });
+    return presentDeployment(await record(id));
+  }
+
+  async function callback(id: string, token: string | undefined, body: CallbackBody): Promise<Deployment> {
+    const d = await record(id);
+    if (!token || !d.callbackTokenHash || !safeEqual(sha256Hex(token), d.callbackTokenHash)) {
+      throw new DomainError("unauthorized", "The callback token is not valid for this deployment");
+    }
+    if (d.status !== "running" || d.stepState === null) {
+      throw conflict("invalid_state", `Deployment ${id} is ${d.status} and not waiting for a callback`, { status: d.status });
+    }
+    const at = clock.now().toISOString();
+    if (body.log) {
+      const sink = await DeploymentLogSink.open({ db, clock, deploymentId: id, ...deps.logLimits });
+      for (const line of body.log.split(/\r?\n/)) if (line !== "") sink.write("stdout", line);
+      await sink.flush();
+    }
+    const saved = await db.transaction().execute(async (tx) => {
+      const ok = await store.saveCallbackResult(tx, id, { status: body.status, ...(body.message ? { message: body.message } : {}) }, at);
+      if (ok) await deps.poke(tx, deploymentJobKey(id));
+      return ok;
+    });
+    if (!saved) throw conflict("invalid_state", `Deployment ${id} already received its callback`);
+    return presentDeployment(await record(id));
+  }
+
+  async function list(input: { slug: string; environment?: string; status?: DeploymentStatus; limit: number; cursor: Cursor | undefined }): Promise<PageOf<Deployment>> {
+    const project = await projects.record(input.slug);
+    const env = input.environment ? await projects.environment(project, input.environment) : undefined;
+    const rows = await store.listDeployments(db, { projectId: project.id, environmentId: env?.id, status: input.status, limit: input.limit, before: input.cursor });
+    const page = toPage(rows, input.limit, (d) => ({ at: d.createdAt, id: d.id }));
+    return { items: page.items.map(presentDeployment), nextCursor: page.nextCursor };
+  }
+
+  return {
+    record,
+    promote,
+    rollback,
+    cancel,
+    callback,
+    list,
+    get: async (id: string) => presentDeployment(await record(id)),
+    /** Used by auto-deploy: promote without a person, skipping environments whose requirement is not met yet. */
+    enqueueDeployment,
+    checkLifecycle,
+  };
+}
+
+export type DeploymentsService = ReturnType<typeof createDeploymentsService>;

@@ -1,0 +1,50 @@
+import type { DeploymentStatus } from "../../shared/api.ts";
+import type { EnvironmentSpec } from "../projects/projects.types.ts";
+
+export type DeploymentKind = "deploy" | "rollback";
+export type StepState = "executing" | "polling" | "awaiting_callback";
+
+/** A deployment as stored, with the names its DTO needs (joined, so one query serves lists). */
+export interface DeploymentRecord {
+  id: string;
+  projectId: string;
+  projectSlug: string;
+  environmentId: string;
+  environmentName: string;
+  environmentSpec: EnvironmentSpec;
+  releaseId: string;
+  releaseVersion: string;
+  kind: DeploymentKind;
+  status: DeploymentStatus;
+  reason: string | null;
+  createdBy: string | null;
+  stepIndex: number;
+  stepAttempt: number;
+  stepState: StepState | null;
+  stepDeadline: string | null;
+  externalId: string | null;
+  callbackTokenHash: string | null;
+  callbackResult: CallbackResult | null;
+  cancelRequested: boolean;
+  logOmittedLines: number;
+  logOmittedBytes: number;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface CallbackResult {
+  status: "succeeded" | "failed";
+  message?: string;
+}
+
+export interface LogLine {
+  seq: number;
+  ts: string;
+  stream: string;
+  line: string;
+}
+
+export const DEPLOYMENT_JOB = "deployment.run";
+export const deploymentJobKey = (id: string) => `deployment:${id}`;
+export const OPEN_STATUSES: DeploymentStatus[] = ["pending_gates", "pending_approval", "queued", "running"];

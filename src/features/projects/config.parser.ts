@@ -1,0 +1,164 @@
+import { type Static, Type } from "typebox";
+import { Value } from "typebox/value";
+import { isMap, LineCounter, type Node, parseDocument } from "yaml";
+import { EnvironmentName, Slug } from "../../shared/api.ts";
+import { parseDuration } from "../../shared/duration.ts";
+import { DomainError } from "../../shared/errors.ts";
+import type { ExecutorConfigValidator, ProjectConfig, StepSpec } from "./projects.types.ts";
+
+const Duration = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })]);
+const StepSchema = Type.Object(
+  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), type: Type.String({ minLength: 1 }), config: Type.Optional(Type.Unknown()) },
+  { additionalProperties: false },
+);
+const EnvironmentSchema = Type.Object(
+  {
+    name: EnvironmentName,
+    requires: Type.Optional(Type.Union([EnvironmentName, Type.Null()])),
+    autoDeploy: Type.Optional(Type.Object({ branch: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+    executor: Type.Optional(Type.Object({ type: Type.String({ minLength: 1 }), config: Type.Optional(Type.Unknown()) }, { additionalProperties: false })),
+    steps: Type.Optional(Type.Array(StepSchema, { minItems: 1, maxItems: 20 })),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
+    backoff: Type.Optional(Duration),
+  },
+  { additionalProperties: false },
+);
+export const StagegateYamlSchema = Type.Object(
+  {
+    project: Type.Optional(Slug),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+    repo: Type.Optional(Type.String({ maxLength: 2000 })),
+    environments: Type.Array(EnvironmentSchema, { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
+type StagegateYaml = Static<typeof StagegateYamlSchema>;
+
+/** Keys later features add; named here so the error says "not yet" instead of "unknown". */
+const NOT_YET: Record<string, string> = {
+  gates: "quality gates",
+  approval: "approvals",
+  notifications: "notification channels",
+  flags: "feature flags",
+};
+
+interface Issue {
+  path: string;
+  message: string;
+  line?: number;
+}
+
+function configError(issues: Issue[]): DomainError {
+  const [first] = issues;
+  const where = (issue: Issue) => (issue.line ? `line ${issue.line}: ` : "");
+  const message = first ? `stagegate.yaml ${where(first)}${first.path ? `${first.path} ` : ""}${first.message}` : "stagegate.yaml is invalid";
+  return new DomainError("invalid_config", message, { details: { errors: issues } });
+}
+
+/** `/environments/1/executor/type` → `environments[1].executor.type` */
+function dottedPath(pointer: string): string {
+  return pointer
+    .split("/")
+    .filter(Boolean)
+    .map((part, index) => (/^\d+$/.test(part) ? `[${part}]` : index === 0 ? part : `.${part}`))
+    .join("");
+}
+
+function unknownKeyMessage(key: string): string {
+  const feature = NOT_YET[key];
+  return feature ? `is not supported yet (${feature} arrive in a later version); remove it for now` : "is not a known key";
+}
+
+/** Parses and validates stagegate.yaml (YAML or JSON) into the normalised project config; errors name the line and field. */
+export function parseProjectConfig(text: string, validateExecutor: ExecutorConfigValidator): ProjectConfig {
+  const lineCounter = new LineCounter();
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const lineOf = (path: (string | number)[]): number | undefined => {
+    const node = document.getIn(path, true) as Node | undefined;
+    const offset = node?.range?.[0];
+    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  };
+  if (document.errors.length > 0) {
+    throw configError(
+      document.errors.map((error) => ({ path: "", message: error.message.split("\n")[0] ?? error.message, line: error.linePos?.[0].line })),
+    );
+  }
+  if (!isMap(document.contents)) throw configError([{ path: "", message: "must be a mapping with an `environments:` list", line: 1 }]);
+  const raw: unknown = document.toJS({ maxAliasCount: 50 });
+  const errors = Value.Errors(StagegateYamlSchema, raw).filter((error) => error.keyword !== "boolean");
+  if (errors.length > 0) {
+    const issues = errors.slice(0, 20).map((error): Issue => {
+      const params = error.params as { requiredProperties?: string[]; additionalProperties?: string[] };
+      const segments = error.instancePath.split("/").filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+      const extra = params.additionalProperties?.[0];
+      const missing = params.requiredProperties?.[0];
+      const base = dottedPath(error.instancePath);
+      if (extra) return { path: `${base ? `${base}.` : ""}${extra}`, message: unknownKeyMessage(extra), line: lineOf([...segments, extra]) ?? lineOf(segments) };
+      if (missing) return { path: `${base ? `${base}.` : ""}${missing}`, message: "is required", line: lineOf(segments) };
+      return { path: base, message: error.message, line: lineOf(segments) };
+    });
+    throw configError(issues);
+  }
+  return normalise(raw as StagegateYaml, validateExecutor, lineOf);
+}
+
+function normalise(file: StagegateYaml, validateExecutor: ExecutorConfigValidator, lineOf: (path: (string | number)[]) => number | undefined): ProjectConfig {
+  const issues: Issue[] = [];
+  const seen = new Set<string>();
+  const environments = file.environments.map((env, index) => {
+    const at = `environments[${index}]`;
+    if (seen.has(env.name)) issues.push({ path: `${at}.name`, message: `duplicates environment "${env.name}"`, line: lineOf(["environments", index, "name"]) });
+    const requires = env.requires === undefined ? (file.environments[index - 1]?.name ?? null) : env.requires;
+    if (requires !== null && !seen.has(requires)) {
+      issues.push({
+        path: `${at}.requires`,
+        message: `names "${requires}", which is not an environment listed before "${env.name}"`,
+        line: lineOf(["environments", index, "requires"]),
+      });
+    }
+    seen.add(env.name);
+    const steps = stepsOf(env, at, validateExecutor, issues, (path) => lineOf(["environments", index, ...path]));
+    const backoffMs = env.backoff === undefined ? 10_000 : parseDuration(env.backoff);
+    if (backoffMs === undefined) issues.push({ path: `${at}.backoff`, message: `"${env.backoff}" is not a duration (e.g. 30s, 5m)`, line: lineOf(["environments", index, "backoff"]) });
+    return {
+      name: env.name,
+      position: index,
+      requires,
+      autoDeployBranch: env.autoDeploy?.branch ?? null,
+      spec: { steps, retries: env.retries ?? 0, backoffMs: backoffMs ?? 0 },
+    };
+  });
+  if (issues.length > 0) throw configError(issues);
+  return {
+    ...(file.project === undefined ? {} : { project: file.project }),
+    ...(file.name === undefined ? {} : { name: file.name }),
+    ...(file.repo === undefined ? {} : { repo: file.repo }),
+    environments,
+  };
+}
+
+function stepsOf(
+  env: StagegateYaml["environments"][number],
+  at: string,
+  validateExecutor: ExecutorConfigValidator,
+  issues: Issue[],
+  lineOf: (path: (string | number)[]) => number | undefined,
+): StepSpec[] {
+  if ((env.executor === undefined) === (env.steps === undefined)) {
+    issues.push({ path: at, message: "needs exactly one of `executor:` (one step) or `steps:` (several, in order)", line: lineOf([]) });
+    return [];
+  }
+  const declared = env.steps
+    ? env.steps.map((step, i) => ({ step, path: `${at}.steps[${i}]`, yamlPath: ["steps", i] as (string | number)[] }))
+    : [{ step: { ...env.executor, name: undefined }, path: `${at}.executor`, yamlPath: ["executor"] as (string | number)[] }];
+  const names = new Set<string>();
+  return declared.map(({ step, path, yamlPath }) => {
+    const type = step.type ?? "";
+    const name = step.name ?? type;
+    if (names.has(name)) issues.push({ path: `${path}.name`, message: `duplicates step "${name}"; give each step a name`, line: lineOf(yamlPath) });
+    names.add(name);
+    const checked = validateExecutor(type, step.config ?? {}, `${path}.config`);
+    if (!checked.ok) issues.push(...checked.errors.map((error) => ({ ...error, line: lineOf([...yamlPath, "config"]) ?? lineOf(yamlPath) })));
+    return { name, type, config: checked.ok ? checked.config : null };
+  });
+}

@@ -1,0 +1,49 @@
+/** One executor invocation of an environment's deploy, in order. `executor:` in stagegate.yaml is a one-step list. */
+export interface StepSpec {
+  name: string;
+  type: string;
+  config: unknown;
+}
+
+/** What an environment does when a release is deployed to it, as stored (normalised from stagegate.yaml). */
+export interface EnvironmentSpec {
+  steps: StepSpec[];
+  /** Extra attempts of a step after a retryable error. */
+  retries: number;
+  /** Base delay before the first retry; doubles each time. */
+  backoffMs: number;
+}
+
+export interface ProjectRecord {
+  id: string;
+  slug: string;
+  name: string;
+  repoUrl: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface EnvironmentRecord {
+  id: string;
+  projectId: string;
+  name: string;
+  position: number;
+  /** Environment a release must have succeeded in first; null for none. */
+  requires: string | null;
+  autoDeployBranch: string | null;
+  spec: EnvironmentSpec;
+}
+
+export interface ProjectConfig {
+  project?: string;
+  name?: string;
+  repo?: string;
+  environments: Array<Omit<EnvironmentRecord, "id" | "projectId">>;
+}
+
+/** Checks an executor's config where it is declared; `path` names the field in errors, e.g. `environments[1].executor.config`. */
+export type ExecutorConfigValidator = (
+  type: string,
+  config: unknown,
+  path: string,
+) => { ok: true; config: unknown } | { ok: false; errors: { path: string; message: string }[] };
