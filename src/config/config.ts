@@ -1,4 +1,4 @@
-import { Type, type Static } from "typebox";
+import { type Static, Type } from "typebox";
 import { Value } from "typebox/value";
 
 /** Every setting the server reads, with its env var, default and meaning. Parsed once at boot. */
@@ -19,15 +19,35 @@ export const ConfigSchema = Type.Object({
     Type.String({ minLength: 24, description: "Use this admin token instead of generating one on first start" }),
   ),
   LOG_LEVEL: Type.Union(
-    [Type.Literal("fatal"), Type.Literal("error"), Type.Literal("warn"), Type.Literal("info"), Type.Literal("debug"), Type.Literal("trace"), Type.Literal("silent")],
+    [
+      Type.Literal("fatal"),
+      Type.Literal("error"),
+      Type.Literal("warn"),
+      Type.Literal("info"),
+      Type.Literal("debug"),
+      Type.Literal("trace"),
+      Type.Literal("silent"),
+    ],
     { default: "info" },
   ),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024, description: "Max JSON/YAML body" }),
   JOB_POLL_MS: Type.Integer({ minimum: 10, default: 250, description: "How often idle workers look for jobs" }),
-  JOB_LEASE_MS: Type.Integer({ minimum: 500, default: 30_000, description: "A claimed job is lost after this without a heartbeat" }),
+  JOB_LEASE_MS: Type.Integer({
+    minimum: 500,
+    default: 30_000,
+    description: "A claimed job is lost after this without a heartbeat",
+  }),
   JOB_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: "Jobs one process runs at once" }),
-  LOG_HEAD_BYTES: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: "Deployment log: bytes kept from the start" }),
-  LOG_TAIL_BYTES: Type.Integer({ minimum: 1024, default: 4 * 1024 * 1024, description: "Deployment log: bytes kept from the end" }),
+  LOG_HEAD_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 4 * 1024 * 1024,
+    description: "Deployment log: bytes kept from the start",
+  }),
+  LOG_TAIL_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 4 * 1024 * 1024,
+    description: "Deployment log: bytes kept from the end",
+  }),
 });
 
 export type Config = Static<typeof ConfigSchema>;
@@ -36,7 +56,16 @@ export class ConfigError extends Error {
   override readonly name = "ConfigError";
 }
 
-const BOOLEAN_WORDS: Record<string, boolean> = { "1": true, true: true, yes: true, on: true, "0": false, false: false, no: false, off: false };
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  "1": true,
+  true: true,
+  yes: true,
+  on: true,
+  "0": false,
+  false: false,
+  no: false,
+  off: false,
+};
 
 /** Reads the settings from env vars; a wrong value throws one ConfigError that names every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

@@ -76,10 +76,16 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     switch (error.code) {
       case "FST_ERR_CTP_BODY_TOO_LARGE":
-        reply.code(413).send(payload("payload_too_large", `Request body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`));
+        reply
+          .code(413)
+          .send(payload("payload_too_large", `Request body is larger than the limit of ${app.initialConfig.bodyLimit} bytes`));
         return;
       case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
-        reply.code(415).send(payload("unsupported_media_type", `Content-Type ${request.headers["content-type"] ?? "(none)"} is not accepted here`));
+        reply
+          .code(415)
+          .send(
+            payload("unsupported_media_type", `Content-Type ${request.headers["content-type"] ?? "(none)"} is not accepted here`),
+          );
         return;
       case "FST_ERR_CTP_EMPTY_JSON_BODY":
       case "FST_ERR_CTP_INVALID_JSON_BODY":

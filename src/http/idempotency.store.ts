@@ -7,12 +7,22 @@ export interface StoredResponse {
 }
 
 export async function findResponse(db: Queryable, scope: string, key: string): Promise<StoredResponse | undefined> {
-  const row = await db.selectFrom("idempotency_keys").selectAll().where("scope", "=", scope).where("key", "=", key).executeTakeFirst();
-  return row ? { fingerprint: row.fingerprint, statusCode: row.status_code, body: JSON.parse(row.response_json) as unknown } : undefined;
+  const row = await db
+    .selectFrom("idempotency_keys")
+    .selectAll()
+    .where("scope", "=", scope)
+    .where("key", "=", key)
+    .executeTakeFirst();
+  return row
+    ? { fingerprint: row.fingerprint, statusCode: row.status_code, body: JSON.parse(row.response_json) as unknown }
+    : undefined;
 }
 
 /** Returns false when another request stored a response for this key first. */
-export async function saveResponse(db: Queryable, entry: { scope: string; key: string; at: string } & StoredResponse): Promise<boolean> {
+export async function saveResponse(
+  db: Queryable,
+  entry: { scope: string; key: string; at: string } & StoredResponse,
+): Promise<boolean> {
   const result = await db
     .insertInto("idempotency_keys")
     .values({

@@ -24,12 +24,17 @@ export async function idempotent<T>(
     reply.code(result.statusCode);
     return result.body;
   }
-  if (!KEY_PATTERN.test(key)) throw new DomainError("invalid_request", "Idempotency-Key must be 1-200 characters of letters, digits, . _ : -");
+  if (!KEY_PATTERN.test(key))
+    throw new DomainError("invalid_request", "Idempotency-Key must be 1-200 characters of letters, digits, . _ : -");
   const scope = `${request.actor?.tokenId ?? "anonymous"} ${request.routeOptions.method} ${request.routeOptions.url}`;
   const fingerprint = sha256Hex(JSON.stringify([request.params, request.body ?? null]));
   const replay = async (stored: { fingerprint: string; statusCode: number; body: unknown }) => {
     if (stored.fingerprint !== fingerprint) {
-      throw new DomainError("idempotency_key_reuse", "This Idempotency-Key was already used with a different request; use a new key", { details: { key } });
+      throw new DomainError(
+        "idempotency_key_reuse",
+        "This Idempotency-Key was already used with a different request; use a new key",
+        { details: { key } },
+      );
     }
     reply.code(stored.statusCode).header("idempotent-replayed", "true");
     return stored.body as T;
@@ -37,7 +42,14 @@ export async function idempotent<T>(
   const existing = await findResponse(db, scope, key);
   if (existing) return replay(existing);
   const result = await run();
-  const saved = await saveResponse(db, { scope, key, fingerprint, statusCode: result.statusCode, body: result.body, at: new Date().toISOString() });
+  const saved = await saveResponse(db, {
+    scope,
+    key,
+    fingerprint,
+    statusCode: result.statusCode,
+    body: result.body,
+    at: new Date().toISOString(),
+  });
   if (!saved) {
     const winner = await findResponse(db, scope, key);
     if (winner) return replay(winner);

@@ -6,8 +6,14 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
   await app.register(swagger, {
     openapi: {
       openapi: "3.1.0",
-      info: { title: "stagegate API", version, description: "Release control plane: projects, environments, releases, deployments." },
-      components: { securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "API token (stagegate token create)" } } },
+      info: {
+        title: "stagegate API",
+        version,
+        description: "Release control plane: projects, environments, releases, deployments.",
+      },
+      components: {
+        securitySchemes: { bearer: { type: "http", scheme: "bearer", description: "API token (stagegate token create)" } },
+      },
       security: [{ bearer: [] }],
     },
   });

@@ -4,7 +4,16 @@ import type { DbCapabilities } from "../db/connect.ts";
 import type { Database, Queryable } from "../db/schema.ts";
 import type { Clock } from "../shared/clock.ts";
 import { newId } from "../shared/ids.ts";
-import { claimJob, completeJob, enqueueJob, failJob, heartbeatJob, pokeJob, releaseExpiredLeases, rescheduleJob } from "./jobs.store.ts";
+import {
+  claimJob,
+  completeJob,
+  enqueueJob,
+  failJob,
+  heartbeatJob,
+  pokeJob,
+  releaseExpiredLeases,
+  rescheduleJob,
+} from "./jobs.store.ts";
 import type { EnqueueOptions, Job, JobHandler } from "./jobs.types.ts";
 
 export interface JobRunnerOptions {
@@ -139,14 +148,17 @@ export class JobRunner {
     const { db, clock, logger, leaseMs } = this.#options;
     const lease = new AbortController();
     const signal = AbortSignal.any([lease.signal, this.#stopping.signal]);
-    const heartbeat = setInterval(() => {
-      const until = new Date(clock.now().getTime() + leaseMs);
-      heartbeatJob(db, job.id, this.#owner, until)
-        .then((ours) => {
-          if (!ours) lease.abort(new Error("lease lost"));
-        })
-        .catch((error: unknown) => logger.warn({ err: error, job: job.id }, "job heartbeat failed"));
-    }, Math.max(100, Math.floor(leaseMs / 3)));
+    const heartbeat = setInterval(
+      () => {
+        const until = new Date(clock.now().getTime() + leaseMs);
+        heartbeatJob(db, job.id, this.#owner, until)
+          .then((ours) => {
+            if (!ours) lease.abort(new Error("lease lost"));
+          })
+          .catch((error: unknown) => logger.warn({ err: error, job: job.id }, "job heartbeat failed"));
+      },
+      Math.max(100, Math.floor(leaseMs / 3)),
+    );
     try {
       const handler = this.#handlers.get(job.type);
       if (!handler) throw new Error(`no handler registered for job type ${job.type}`);
@@ -155,7 +167,13 @@ export class JobRunner {
       if (result.kind === "done") await completeJob(db, job.id, this.#owner);
       else {
         const now = clock.now();
-        await rescheduleJob(db, { id: job.id, owner: this.#owner, runAt: new Date(now.getTime() + result.delayMs), now, countAttempt: false });
+        await rescheduleJob(db, {
+          id: job.id,
+          owner: this.#owner,
+          runAt: new Date(now.getTime() + result.delayMs),
+          now,
+          countAttempt: false,
+        });
       }
     } catch (error) {
       if (this.#stopping.signal.aborted) return;
@@ -168,9 +186,14 @@ export class JobRunner {
       }
       const delay = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** job.attempts);
       logger.warn({ err: error, job: job.id, type: job.type, retryInMs: delay }, "job failed; will retry");
-      await rescheduleJob(db, { id: job.id, owner: this.#owner, runAt: new Date(now.getTime() + delay), now, error: message, countAttempt: true }).catch(
-        () => undefined,
-      );
+      await rescheduleJob(db, {
+        id: job.id,
+        owner: this.#owner,
+        runAt: new Date(now.getTime() + delay),
+        now,
+        error: message,
+        countAttempt: true,
+      }).catch(() => undefined);
     } finally {
       clearInterval(heartbeat);
     }

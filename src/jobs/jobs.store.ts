@@ -1,8 +1,7 @@
 import { sql } from "kysely";
 import type { DbCapabilities } from "../db/connect.ts";
-import type { JobsTable } from "../db/schema.ts";
+import type { JobsTable, Queryable } from "../db/schema.ts";
 import { newId } from "../shared/ids.ts";
-import type { Queryable } from "../db/schema.ts";
 import type { EnqueueOptions, Job } from "./jobs.types.ts";
 
 function toJob(row: JobsTable): Job {
@@ -112,7 +111,13 @@ export async function rescheduleJob(
 export async function failJob(db: Queryable, options: { id: string; owner: string; error: string; now: Date }): Promise<void> {
   await db
     .updateTable("jobs")
-    .set({ status: "failed", last_error: options.error, lease_owner: null, lease_expires_at: null, updated_at: options.now.toISOString() })
+    .set({
+      status: "failed",
+      last_error: options.error,
+      lease_owner: null,
+      lease_expires_at: null,
+      updated_at: options.now.toISOString(),
+    })
     .where("id", "=", options.id)
     .where("lease_owner", "=", options.owner)
     .execute();
@@ -121,12 +126,22 @@ export async function failJob(db: Queryable, options: { id: string; owner: strin
 /** Wakes the waiting job with this key now; a running one is marked to rerun as soon as it yields. */
 export async function pokeJob(db: Queryable, key: string, now: Date): Promise<void> {
   const at = now.toISOString();
-  await db.updateTable("jobs").set({ run_at: at, updated_at: at }).where("key", "=", key).where("status", "=", "pending").execute();
+  await db
+    .updateTable("jobs")
+    .set({ run_at: at, updated_at: at })
+    .where("key", "=", key)
+    .where("status", "=", "pending")
+    .execute();
   await db.updateTable("jobs").set({ poked: 1 }).where("key", "=", key).where("status", "=", "running").execute();
 }
 
 export async function hasOpenJob(db: Queryable, key: string): Promise<boolean> {
-  const row = await db.selectFrom("jobs").select("id").where("key", "=", key).where("status", "in", ["pending", "running"]).executeTakeFirst();
+  const row = await db
+    .selectFrom("jobs")
+    .select("id")
+    .where("key", "=", key)
+    .where("status", "in", ["pending", "running"])
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -138,7 +153,14 @@ export async function releaseExpiredLeases(db: Queryable, now: Date): Promise<nu
   const at = now.toISOString();
   const result = await db
     .updateTable("jobs")
-    .set({ status: "pending", lease_owner: null, lease_expires_at: null, run_at: at, last_error: "lease expired", updated_at: at })
+    .set({
+      status: "pending",
+      lease_owner: null,
+      lease_expires_at: null,
+      run_at: at,
+      last_error: "lease expired",
+      updated_at: at,
+    })
     .where("status", "=", "running")
     .where("lease_expires_at", "<", at)
     .executeTakeFirst();

@@ -103,7 +103,14 @@ export const DEPLOYMENT_STATUSES = [
   "superseded",
 ] as const;
 export type DeploymentStatus = (typeof DEPLOYMENT_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly DeploymentStatus[] = ["succeeded", "failed", "errored", "rejected", "cancelled", "superseded"];
+export const TERMINAL_STATUSES: readonly DeploymentStatus[] = [
+  "succeeded",
+  "failed",
+  "errored",
+  "rejected",
+  "cancelled",
+  "superseded",
+];
 export const DeploymentStatusSchema = Type.Union([
   Type.Literal("pending_gates"),
   Type.Literal("pending_approval"),

@@ -29,11 +29,7 @@ export class DomainError extends Error {
   readonly code: ErrorCode;
   readonly details: Record<string, unknown> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options?: { details?: Record<string, unknown>; cause?: unknown },
-  ) {
+  constructor(code: ErrorCode, message: string, options?: { details?: Record<string, unknown>; cause?: unknown }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = "DomainError";
     this.code = code;
@@ -54,7 +50,16 @@ export function invalid(message: string, details?: Record<string, unknown>): Dom
 }
 
 export function conflict(
-  code: Extract<ErrorCode, "release_conflict" | "lifecycle_violation" | "environment_in_use" | "invalid_state" | "project_exists" | "nothing_to_roll_back" | "idempotency_key_reuse">,
+  code: Extract<
+    ErrorCode,
+    | "release_conflict"
+    | "lifecycle_violation"
+    | "environment_in_use"
+    | "invalid_state"
+    | "project_exists"
+    | "nothing_to_roll_back"
+    | "idempotency_key_reuse"
+  >,
   message: string,
   details?: Record<string, unknown>,
 ): DomainError {

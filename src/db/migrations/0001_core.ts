@@ -43,7 +43,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint("releases_project_version_uq", ["project_id", "version"])
     .execute();
   // Newest-first keyset pagination.
-  await db.schema.createIndex("releases_project_created_idx").on("releases").columns(["project_id", "created_at", "id"]).execute();
+  await db.schema
+    .createIndex("releases_project_created_idx")
+    .on("releases")
+    .columns(["project_id", "created_at", "id"])
+    .execute();
 
   await db.schema
     .createTable("deployments")
@@ -86,8 +90,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .unique()
     .where(sql.ref("status"), "in", sql`('pending_gates','pending_approval','queued','running')`)
     .execute();
-  await db.schema.createIndex("deployments_project_created_idx").on("deployments").columns(["project_id", "created_at", "id"]).execute();
-  await db.schema.createIndex("deployments_env_status_idx").on("deployments").columns(["environment_id", "status", "created_at"]).execute();
+  await db.schema
+    .createIndex("deployments_project_created_idx")
+    .on("deployments")
+    .columns(["project_id", "created_at", "id"])
+    .execute();
+  await db.schema
+    .createIndex("deployments_env_status_idx")
+    .on("deployments")
+    .columns(["environment_id", "status", "created_at"])
+    .execute();
   await db.schema.createIndex("deployments_release_idx").on("deployments").columns(["release_id", "created_at"]).execute();
 
   await db.schema
@@ -147,7 +159,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {
-  for (const table of ["idempotency_keys", "api_tokens", "jobs", "deployment_logs", "deployments", "releases", "environments", "projects"]) {
+  for (const table of [
+    "idempotency_keys",
+    "api_tokens",
+    "jobs",
+    "deployment_logs",
+    "deployments",
+    "releases",
+    "environments",
+    "projects",
+  ]) {
     await db.schema.dropTable(table).ifExists().execute();
   }
 }

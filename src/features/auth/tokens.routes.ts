@@ -15,9 +15,19 @@ export function tokensRoutes(tokens: TokensService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        const created = await tokens.create({ name: request.body.name, expiresInDays: request.body.expiresInDays, createdBy: request.actor?.name ?? null });
+        const created = await tokens.create({
+          name: request.body.name,
+          expiresInDays: request.body.expiresInDays,
+          createdBy: request.actor?.name ?? null,
+        });
         reply.code(201);
-        return { id: created.id, name: created.name, token: created.token, expiresAt: created.expiresAt, createdAt: created.createdAt };
+        return {
+          id: created.id,
+          name: created.name,
+          token: created.token,
+          expiresAt: created.expiresAt,
+          createdAt: created.createdAt,
+        };
       },
     );
   };

@@ -10,7 +10,12 @@ import type { Actor, ApiToken } from "./tokens.types.ts";
 const TOUCH_EVERY_MS = 60_000;
 
 export interface TokensService {
-  create(input: { name: string; expiresInDays?: number; createdBy: string | null; secret?: string }): Promise<ApiToken & { token: string }>;
+  create(input: {
+    name: string;
+    expiresInDays?: number;
+    createdBy: string | null;
+    secret?: string;
+  }): Promise<ApiToken & { token: string }>;
   authenticate(secret: string | undefined): Promise<Actor>;
   /** Creates the first admin token when there is none; returns its secret (shown once) or undefined. */
   bootstrapAdmin(secret?: string): Promise<string | undefined>;

@@ -18,7 +18,10 @@ export async function insertToken(db: Queryable, token: ApiToken & { tokenHash: 
     .execute();
 }
 
-export async function findTokenByHash(db: Queryable, tokenHash: string): Promise<(ApiToken & { revokedAt: string | null; lastUsedAt: string | null }) | undefined> {
+export async function findTokenByHash(
+  db: Queryable,
+  tokenHash: string,
+): Promise<(ApiToken & { revokedAt: string | null; lastUsedAt: string | null }) | undefined> {
   const row = await db.selectFrom("api_tokens").selectAll().where("token_hash", "=", tokenHash).executeTakeFirst();
   if (!row) return undefined;
   return {
@@ -38,6 +41,9 @@ export async function touchToken(db: Queryable, id: string, at: string): Promise
 }
 
 export async function countTokens(db: Queryable): Promise<number> {
-  const row = await db.selectFrom("api_tokens").select((eb) => eb.fn.countAll<number>().as("n")).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom("api_tokens")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }

@@ -28,7 +28,13 @@ export class DeploymentLogSink implements LogSink {
   #writing: Promise<void> = Promise.resolve();
   #failure: unknown;
 
-  private constructor(options: { db: Kysely<Database>; clock: Clock; deploymentId: string; headBytes: number; tailBytes: number }) {
+  private constructor(options: {
+    db: Kysely<Database>;
+    clock: Clock;
+    deploymentId: string;
+    headBytes: number;
+    tailBytes: number;
+  }) {
     this.#db = options.db;
     this.#clock = options.clock;
     this.#deploymentId = options.deploymentId;
@@ -37,7 +43,13 @@ export class DeploymentLogSink implements LogSink {
   }
 
   /** Opens the log of a deployment, continuing after what an earlier run (or crashed process) already wrote. */
-  static async open(options: { db: Kysely<Database>; clock: Clock; deploymentId: string; headBytes: number; tailBytes: number }): Promise<DeploymentLogSink> {
+  static async open(options: {
+    db: Kysely<Database>;
+    clock: Clock;
+    deploymentId: string;
+    headBytes: number;
+    tailBytes: number;
+  }): Promise<DeploymentLogSink> {
     const sink = new DeploymentLogSink(options);
     for (const row of await logSizes(options.db, options.deploymentId)) sink.#account(row.seq, row.bytes);
     return sink;
@@ -55,8 +67,8 @@ export class DeploymentLogSink implements LogSink {
 
   write(stream: LogStream, line: string): void {
     const seq = this.#seq + 1;
+    this.#seq = seq;
     this.#buffer.push({ seq, ts: this.#clock.now().toISOString(), stream, line });
-    this.#account(seq, Buffer.byteLength(line));
     if (this.#buffer.length >= FLUSH_AT_LINES) void this.flush().catch(() => undefined);
     else this.#timer ??= setTimeout(() => void this.flush().catch(() => undefined), FLUSH_EVERY_MS);
   }
@@ -68,6 +80,8 @@ export class DeploymentLogSink implements LogSink {
     this.#buffer = [];
     this.#writing = this.#writing.then(async () => {
       if (lines.length > 0) await insertLogLines(this.#db, this.#deploymentId, lines);
+      // Accounted only once stored, so trimming never targets lines still waiting in a buffer.
+      for (const line of lines) this.#account(line.seq, Buffer.byteLength(line.line));
       await this.#trim();
     });
     return this.#writing.catch((error: unknown) => {
@@ -97,7 +111,13 @@ export class DeploymentLogSink implements LogSink {
       bytes += dropped.bytes;
     }
     if (!first || !last || lines === 0) return;
-    await omitLogLines(this.#db, this.#deploymentId, { fromSeq: first.seq, toSeq: last.seq, lines, bytes, at: this.#clock.now().toISOString() });
+    await omitLogLines(this.#db, this.#deploymentId, {
+      fromSeq: first.seq,
+      toSeq: last.seq,
+      lines,
+      bytes,
+      at: this.#clock.now().toISOString(),
+    });
   }
 }
 

@@ -4,12 +4,18 @@ import type { LogLine } from "./deployments.types.ts";
 
 export async function insertLogLines(db: Queryable, deploymentId: string, lines: LogLine[]): Promise<void> {
   for (let i = 0; i < lines.length; i += 500) {
-    const batch = lines.slice(i, i + 500).map((l) => ({ deployment_id: deploymentId, seq: l.seq, ts: l.ts, stream: l.stream, line: l.line }));
+    const batch = lines
+      .slice(i, i + 500)
+      .map((l) => ({ deployment_id: deploymentId, seq: l.seq, ts: l.ts, stream: l.stream, line: l.line }));
     await db.insertInto("deployment_logs").values(batch).execute();
   }
 }
 
-export async function readLogLines(db: Queryable, deploymentId: string, options: { afterSeq: number; limit: number }): Promise<LogLine[]> {
+export async function readLogLines(
+  db: Queryable,
+  deploymentId: string,
+  options: { afterSeq: number; limit: number },
+): Promise<LogLine[]> {
   return db
     .selectFrom("deployment_logs")
     .select(["seq", "ts", "stream", "line"])
@@ -32,8 +38,17 @@ export async function logSizes(db: Queryable, deploymentId: string): Promise<{ s
 }
 
 /** Drops lines from the middle of the log and counts them, so the head and tail stay. */
-export async function omitLogLines(db: Queryable, deploymentId: string, range: { fromSeq: number; toSeq: number; lines: number; bytes: number; at: string }): Promise<void> {
-  await db.deleteFrom("deployment_logs").where("deployment_id", "=", deploymentId).where("seq", ">=", range.fromSeq).where("seq", "<=", range.toSeq).execute();
+export async function omitLogLines(
+  db: Queryable,
+  deploymentId: string,
+  range: { fromSeq: number; toSeq: number; lines: number; bytes: number; at: string },
+): Promise<void> {
+  await db
+    .deleteFrom("deployment_logs")
+    .where("deployment_id", "=", deploymentId)
+    .where("seq", ">=", range.fromSeq)
+    .where("seq", "<=", range.toSeq)
+    .execute();
   await db
     .updateTable("deployments")
     .set((eb) => ({

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
-import { isUniqueViolation } from "../../db/connect.ts";
 import type { Logger } from "pino";
+import { isUniqueViolation } from "../../db/connect.ts";
 import type { Database, DeploymentsTable, Queryable } from "../../db/schema.ts";
 import type { EnqueueOptions, Job, JobContext, JobResult } from "../../jobs/jobs.types.ts";
 import type { Clock } from "../../shared/clock.ts";
@@ -10,8 +10,8 @@ import type { ProjectsService } from "../projects/projects.service.ts";
 import type { StepSpec } from "../projects/projects.types.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
 import { AUTO_DEPLOY_JOB } from "../releases/releases.types.ts";
-import { DeploymentLogSink } from "./deployment-log.sink.ts";
 import { isTerminal, TRANSITIONS } from "./deployment.state.ts";
+import { DeploymentLogSink } from "./deployment-log.sink.ts";
 import * as store from "./deployments.store.ts";
 import { type DeploymentRecord, deploymentJobKey } from "./deployments.types.ts";
 import { type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executors/executor.types.ts";
@@ -60,7 +60,11 @@ export function createDeploymentRunner(deps: RunnerDeps) {
     await sink.flush();
     await db.transaction().execute(async (tx) => {
       const at = now();
-      const ended = await store.updateDeployment(tx, d.id, { from, set: { status: to, reason, finished_at: at, step_state: null, step_deadline: null }, at });
+      const ended = await store.updateDeployment(tx, d.id, {
+        from,
+        set: { status: to, reason, finished_at: at, step_state: null, step_deadline: null },
+        at,
+      });
       if (!ended) return;
       for (const next of await store.listQueued(tx, d.environmentId)) await deps.poke(tx, deploymentJobKey(next.id));
       if (to === "succeeded") await deps.enqueue(tx, { type: AUTO_DEPLOY_JOB, payload: { releaseId: d.releaseId } });
@@ -74,7 +78,11 @@ export function createDeploymentRunner(deps: RunnerDeps) {
     if (first?.id !== d.id || (await store.hasRunning(db, d.environmentId))) return false;
     try {
       const at = now();
-      return await store.updateDeployment(db, d.id, { from: ["queued"], set: { status: "running", started_at: at, step_index: 0, step_attempt: 0 }, at });
+      return await store.updateDeployment(db, d.id, {
+        from: ["queued"],
+        set: { status: "running", started_at: at, step_index: 0, step_attempt: 0 },
+        at,
+      });
     } catch (error) {
       // Another replica started a deployment here between our check and update: the database said no.
       if (isUniqueViolation(error)) return false;
@@ -82,14 +90,26 @@ export function createDeploymentRunner(deps: RunnerDeps) {
     }
   }
 
-  async function context(d: DeploymentRecord, step: StepSpec, sink: DeploymentLogSink, signal: AbortSignal, token: string): Promise<ExecutionContext<unknown>> {
+  async function context(
+    d: DeploymentRecord,
+    step: StepSpec,
+    sink: DeploymentLogSink,
+    signal: AbortSignal,
+    token: string,
+  ): Promise<ExecutionContext<unknown>> {
     const project = await deps.projects.recordById(d.projectId);
     const release = await deps.releases.recordById(d.releaseId);
     return {
       deployment: { id: d.id, kind: d.kind, createdBy: d.createdBy },
       project: { slug: project.slug, name: project.name, repoUrl: project.repoUrl },
       environment: { name: d.environmentName },
-      release: { version: release.version, commitSha: release.commitSha, branch: release.branch, artifactUrl: release.artifactUrl, artifactDigest: release.artifactDigest },
+      release: {
+        version: release.version,
+        commitSha: release.commitSha,
+        branch: release.branch,
+        artifactUrl: release.artifactUrl,
+        artifactDigest: release.artifactDigest,
+      },
       step: { name: step.name, index: d.stepIndex, attempt: d.stepAttempt },
       config: step.config,
       log: sink,
@@ -109,12 +129,22 @@ export function createDeploymentRunner(deps: RunnerDeps) {
         sink.write("system", `could not cancel run ${d.externalId} at the target: ${errorMessage(error)}`);
       }
     }
-    return finish(d, "cancel", "cancelled", sink);
+    return finish(d, "cancel", "cancelled on request while running", sink);
   }
 
-  async function invoke(d: DeploymentRecord, step: StepSpec, executor: Executor, mode: "start" | "poll", sink: DeploymentLogSink, jobSignal: AbortSignal) {
+  async function invoke(
+    d: DeploymentRecord,
+    step: StepSpec,
+    executor: Executor,
+    mode: "start" | "poll",
+    sink: DeploymentLogSink,
+    jobSignal: AbortSignal,
+  ) {
     const token = newSecret("cb");
-    const current = await update(d, { step_state: "executing", ...(mode === "start" ? { callback_token_hash: sha256Hex(token), callback_result: null } : {}) });
+    const current = await update(d, {
+      step_state: "executing",
+      ...(mode === "start" ? { callback_token_hash: sha256Hex(token), callback_result: null } : {}),
+    });
     const cancelled = new AbortController();
     const watch = setInterval(() => {
       store
@@ -145,12 +175,20 @@ export function createDeploymentRunner(deps: RunnerDeps) {
       let mode: "start" | "poll" = "start";
       switch (d.stepState) {
         case null:
-          sink.write("system", `step ${d.stepIndex + 1}/${d.environmentSpec.steps.length} "${step.name}" (${step.type}) starting${d.stepAttempt > 0 ? `, attempt ${d.stepAttempt + 1}` : ""}`);
+          sink.write(
+            "system",
+            `step ${d.stepIndex + 1}/${d.environmentSpec.steps.length} "${step.name}" (${step.type}) starting${d.stepAttempt > 0 ? `, attempt ${d.stepAttempt + 1}` : ""}`,
+          );
           break;
         case "executing":
           if (d.externalId && executor.poll) mode = "poll";
           else if (!executor.safeToRetry) {
-            return finish(d, "error", `the server stopped while step "${step.name}" was running (lease lost), so its outcome is unknown; check the target, then promote again`, sink);
+            return finish(
+              d,
+              "error",
+              `the server stopped while step "${step.name}" was running (lease lost), so its outcome is unknown; check the target, then promote again`,
+              sink,
+            );
           }
           sink.write("system", `resuming step "${step.name}" after the server restarted`);
           break;
@@ -159,11 +197,22 @@ export function createDeploymentRunner(deps: RunnerDeps) {
           break;
         case "awaiting_callback": {
           if (d.callbackResult?.status === "succeeded") {
-            sink.write("system", `step "${step.name}" reported success${d.callbackResult.message ? `: ${d.callbackResult.message}` : ""}`);
-            d = await update(d, { step_index: d.stepIndex + 1, step_attempt: 0, step_state: null, step_deadline: null, external_id: null, callback_result: null });
+            sink.write(
+              "system",
+              `step "${step.name}" reported success${d.callbackResult.message ? `: ${d.callbackResult.message}` : ""}`,
+            );
+            d = await update(d, {
+              step_index: d.stepIndex + 1,
+              step_attempt: 0,
+              step_state: null,
+              step_deadline: null,
+              external_id: null,
+              callback_result: null,
+            });
             continue;
           }
-          if (d.callbackResult?.status === "failed") return finish(d, "fail", d.callbackResult.message ?? `step "${step.name}" reported failure`, sink);
+          if (d.callbackResult?.status === "failed")
+            return finish(d, "fail", d.callbackResult.message ?? `step "${step.name}" reported failure`, sink);
           const wait = Date.parse(d.stepDeadline ?? now()) - clock.now().getTime();
           if (wait > 0) return later(wait);
           return finish(d, "error", `no callback for step "${step.name}" before its deadline`, sink);
@@ -179,19 +228,34 @@ export function createDeploymentRunner(deps: RunnerDeps) {
         if (d.stepAttempt < d.environmentSpec.retries) {
           const hinted = (result.error as { retryAfterMs?: unknown }).retryAfterMs;
           const delay = typeof hinted === "number" ? hinted : d.environmentSpec.backoffMs * 2 ** d.stepAttempt;
-          sink.write("system", `step "${step.name}" attempt ${d.stepAttempt + 1} failed: ${message}; retrying in ${formatDuration(delay)}`);
+          sink.write(
+            "system",
+            `step "${step.name}" attempt ${d.stepAttempt + 1} failed: ${message}; retrying in ${formatDuration(delay)}`,
+          );
           await sink.flush();
           await update(d, { step_attempt: d.stepAttempt + 1, step_state: null, external_id: null });
           return later(delay);
         }
         const attempts = d.stepAttempt + 1;
-        return finish(d, "error", `step "${step.name}" ${attempts > 1 ? `failed ${attempts} times; last error: ` : "failed: "}${message}`, sink);
+        return finish(
+          d,
+          "error",
+          `step "${step.name}" ${attempts > 1 ? `failed ${attempts} times; last error: ` : "failed: "}${message}`,
+          sink,
+        );
       }
       const { outcome } = result;
       switch (outcome.status) {
         case "succeeded":
           sink.write("system", `step "${step.name}" succeeded${outcome.message ? `: ${outcome.message}` : ""}`);
-          d = await update(d, { step_index: d.stepIndex + 1, step_attempt: 0, step_state: null, step_deadline: null, external_id: null, callback_result: null });
+          d = await update(d, {
+            step_index: d.stepIndex + 1,
+            step_attempt: 0,
+            step_state: null,
+            step_deadline: null,
+            external_id: null,
+            callback_result: null,
+          });
           continue;
         case "failed":
           return finish(d, "fail", `step "${step.name}": ${outcome.message}`, sink);
@@ -227,7 +291,9 @@ export function createDeploymentRunner(deps: RunnerDeps) {
     try {
       return await runSteps(d, sink, jobContext.signal);
     } finally {
-      await sink.flush().catch((error: unknown) => deps.logger.error({ err: error, deploymentId }, "could not store deployment log"));
+      await sink
+        .flush()
+        .catch((error: unknown) => deps.logger.error({ err: error, deploymentId }, "could not store deployment log"));
     }
   }
 

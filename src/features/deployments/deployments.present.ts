@@ -3,7 +3,9 @@ import type { DeploymentRecord } from "./deployments.types.ts";
 
 export function presentDeployment(d: DeploymentRecord): Deployment {
   const step = d.environmentSpec.steps[d.stepIndex];
-  const inProgress = d.status === "running" || (d.status === "failed" || d.status === "errored" || d.status === "cancelled") && d.startedAt !== null;
+  const inProgress =
+    d.status === "running" ||
+    ((d.status === "failed" || d.status === "errored" || d.status === "cancelled") && d.startedAt !== null);
   return {
     id: d.id,
     project: d.projectSlug,

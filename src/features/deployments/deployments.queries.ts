@@ -5,18 +5,23 @@ import type { ProjectsService } from "../projects/projects.service.ts";
 import type { EnvironmentRecord } from "../projects/projects.types.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
 import { presentRelease } from "../releases/releases.service.ts";
+import { isTerminal } from "./deployment.state.ts";
 import { formatLogLine } from "./deployment-log.sink.ts";
 import { readLogLines } from "./deployment-logs.store.ts";
-import { isTerminal } from "./deployment.state.ts";
-import * as store from "./deployments.store.ts";
 import { presentDeployment } from "./deployments.present.ts";
+import * as store from "./deployments.store.ts";
 import type { DeploymentRecord } from "./deployments.types.ts";
 
 const STATUS_RELEASES = 20;
 const LOG_PAGE = 1000;
 
 /** Read views over deployments: environments with what runs there, the status matrix, a release's history, logs. */
-export function createDeploymentQueries(deps: { db: Kysely<Database>; projects: ProjectsService; releases: ReleasesService; followPollMs: number }) {
+export function createDeploymentQueries(deps: {
+  db: Kysely<Database>;
+  projects: ProjectsService;
+  releases: ReleasesService;
+  followPollMs: number;
+}) {
   const { db, projects, releases } = deps;
 
   async function environmentState(env: EnvironmentRecord) {
@@ -36,7 +41,9 @@ export function createDeploymentQueries(deps: { db: Kysely<Database>; projects: 
           requires: env.requires,
           autoDeploy: env.autoDeployBranch ? { branch: env.autoDeployBranch } : null,
           executor: env.spec.steps.map((step) => ({ name: step.name, type: step.type })),
-          currentRelease: current ? { version: current.releaseVersion, deployedAt: current.finishedAt ?? current.createdAt, deploymentId: current.id } : null,
+          currentRelease: current
+            ? { version: current.releaseVersion, deployedAt: current.finishedAt ?? current.createdAt, deploymentId: current.id }
+            : null,
           lastDeployment: last ? presentDeployment(last) : null,
         };
       }),
@@ -52,17 +59,29 @@ export function createDeploymentQueries(deps: { db: Kysely<Database>; projects: 
         const { current, last } = await environmentState(env);
         return {
           environment: env.name,
-          current: current ? { version: current.releaseVersion, since: current.finishedAt ?? current.createdAt, deploymentId: current.id, by: current.createdBy } : null,
+          current: current
+            ? {
+                version: current.releaseVersion,
+                since: current.finishedAt ?? current.createdAt,
+                deploymentId: current.id,
+                by: current.createdBy,
+              }
+            : null,
           last: last ? presentDeployment(last) : null,
         };
       }),
     );
     const recent = (await releases.list(project, { limit: STATUS_RELEASES, cursor: undefined })).items;
     const recentRecords = await Promise.all(recent.map((r) => releases.record(project, r.version)));
-    const deployments = await store.listDeployments(db, { projectId: project.id, releaseIds: recentRecords.map((r) => r.id), limit: 2000 });
+    const deployments = await store.listDeployments(db, {
+      projectId: project.id,
+      releaseIds: recentRecords.map((r) => r.id),
+      limit: 2000,
+    });
     // Newest first, so the first seen per (release, environment) is the latest.
     const latest = new Map<string, DeploymentRecord>();
-    for (const d of deployments) if (!latest.has(`${d.releaseId} ${d.environmentId}`)) latest.set(`${d.releaseId} ${d.environmentId}`, d);
+    for (const d of deployments)
+      if (!latest.has(`${d.releaseId} ${d.environmentId}`)) latest.set(`${d.releaseId} ${d.environmentId}`, d);
     return {
       project: project.slug,
       environments: cells,

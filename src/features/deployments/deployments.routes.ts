@@ -1,6 +1,10 @@
 import { Readable } from "node:stream";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import type { Kysely } from "kysely";
 import { Type } from "typebox";
+import type { Database } from "../../db/schema.ts";
+import { bearerToken } from "../../http/auth.ts";
+import { idempotent } from "../../http/idempotency.ts";
 import {
   CallbackBody,
   Deployment,
@@ -14,10 +18,6 @@ import {
   ReleaseDetail,
   Slug,
 } from "../../shared/api.ts";
-import type { Kysely } from "kysely";
-import type { Database } from "../../db/schema.ts";
-import { bearerToken } from "../../http/auth.ts";
-import { idempotent } from "../../http/idempotency.ts";
 import { decodeCursor } from "../../shared/pagination.ts";
 import type { DeploymentQueries } from "./deployments.queries.ts";
 import type { DeploymentsService } from "./deployments.service.ts";
@@ -26,18 +26,36 @@ const SlugParams = Type.Object({ slug: Slug });
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
-export function deploymentsRoutes(deps: { db: Kysely<Database>; deployments: DeploymentsService; queries: DeploymentQueries }): FastifyPluginAsyncTypebox {
+export function deploymentsRoutes(deps: {
+  db: Kysely<Database>;
+  deployments: DeploymentsService;
+  queries: DeploymentQueries;
+}): FastifyPluginAsyncTypebox {
   const { deployments, queries } = deps;
   return async (app) => {
     app.get(
       "/projects/:slug/environments",
-      { schema: { tags: ["environments"], summary: "Environments in lifecycle order, with what runs there", params: SlugParams, response: { 200: Type.Object({ items: Type.Array(Environment) }), ...errors } } },
+      {
+        schema: {
+          tags: ["environments"],
+          summary: "Environments in lifecycle order, with what runs there",
+          params: SlugParams,
+          response: { 200: Type.Object({ items: Type.Array(Environment) }), ...errors },
+        },
+      },
       async (request) => queries.environments(request.params.slug),
     );
 
     app.get(
       "/projects/:slug/status",
-      { schema: { tags: ["environments"], summary: "The environment × release matrix", params: SlugParams, response: { 200: ProjectStatus, ...errors } } },
+      {
+        schema: {
+          tags: ["environments"],
+          summary: "The environment × release matrix",
+          params: SlugParams,
+          response: { 200: ProjectStatus, ...errors },
+        },
+      },
       async (request) => queries.status(request.params.slug),
     );
 
@@ -60,7 +78,8 @@ export function deploymentsRoutes(deps: { db: Kysely<Database>; deployments: Dep
         schema: {
           tags: ["deployments"],
           summary: "Promote a release to an environment (honours Idempotency-Key)",
-          description: "201 with a new deployment; 200 with the existing one when the release is already queued, running or live there.",
+          description:
+            "201 with a new deployment; 200 with the existing one when the release is already queued, running or live there.",
           params: Type.Object({ slug: Slug, version: Type.String({ minLength: 1, maxLength: 128 }) }),
           body: PromoteBody,
           response: { 200: Deployment, 201: Deployment, 422: ErrorBody, ...errors },
@@ -90,14 +109,26 @@ export function deploymentsRoutes(deps: { db: Kysely<Database>; deployments: Dep
       },
       async (request, reply) =>
         idempotent(deps.db, request, reply, async () => {
-          const { deployment, created } = await deployments.rollback({ slug: request.params.slug, environment: request.params.env, actor: request.actor?.name ?? null });
+          const { deployment, created } = await deployments.rollback({
+            slug: request.params.slug,
+            environment: request.params.env,
+            actor: request.actor?.name ?? null,
+          });
           return { statusCode: created ? 201 : 200, body: deployment };
         }),
     );
 
     app.get(
       "/projects/:slug/deployments",
-      { schema: { tags: ["deployments"], summary: "Deployments, newest first", params: SlugParams, querystring: DeploymentListQuery, response: { 200: Page(Deployment), ...errors } } },
+      {
+        schema: {
+          tags: ["deployments"],
+          summary: "Deployments, newest first",
+          params: SlugParams,
+          querystring: DeploymentListQuery,
+          response: { 200: Page(Deployment), ...errors },
+        },
+      },
       async (request) =>
         deployments.list({
           slug: request.params.slug,
@@ -108,13 +139,22 @@ export function deploymentsRoutes(deps: { db: Kysely<Database>; deployments: Dep
         }),
     );
 
-    app.get("/deployments/:id", { schema: { tags: ["deployments"], summary: "A deployment", params: IdParams, response: { 200: Deployment, ...errors } } }, async (request) =>
-      deployments.get(request.params.id),
+    app.get(
+      "/deployments/:id",
+      { schema: { tags: ["deployments"], summary: "A deployment", params: IdParams, response: { 200: Deployment, ...errors } } },
+      async (request) => deployments.get(request.params.id),
     );
 
     app.post(
       "/deployments/:id/cancel",
-      { schema: { tags: ["deployments"], summary: "Cancel a waiting or running deployment", params: IdParams, response: { 200: Deployment, ...errors } } },
+      {
+        schema: {
+          tags: ["deployments"],
+          summary: "Cancel a waiting or running deployment",
+          params: IdParams,
+          response: { 200: Deployment, ...errors },
+        },
+      },
       async (request) => deployments.cancel(request.params.id),
     );
 
@@ -142,7 +182,8 @@ export function deploymentsRoutes(deps: { db: Kysely<Database>; deployments: Dep
       {
         schema: {
           tags: ["deployments"],
-          summary: "The deployment log as text, one `<time> <stream> <line>` per line; ?follow=1 streams until the deployment ends",
+          summary:
+            "The deployment log as text, one `<time> <stream> <line>` per line; ?follow=1 streams until the deployment ends",
           params: IdParams,
           querystring: Type.Object({ follow: Type.Optional(Type.Union([Type.Boolean(), Type.Literal(1), Type.Literal(0)])) }),
           response: { 200: Type.Unknown({ description: "text/plain" }), ...errors },

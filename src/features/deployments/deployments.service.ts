@@ -12,10 +12,10 @@ import type { ProjectsService } from "../projects/projects.service.ts";
 import type { EnvironmentRecord, ProjectRecord } from "../projects/projects.types.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
 import type { ReleaseRecord } from "../releases/releases.types.ts";
-import { DeploymentLogSink } from "./deployment-log.sink.ts";
 import { isTerminal, TRANSITIONS } from "./deployment.state.ts";
-import * as store from "./deployments.store.ts";
+import { DeploymentLogSink } from "./deployment-log.sink.ts";
 import { presentDeployment } from "./deployments.present.ts";
+import * as store from "./deployments.store.ts";
 import { DEPLOYMENT_JOB, type DeploymentKind, type DeploymentRecord, deploymentJobKey } from "./deployments.types.ts";
 
 export interface DeploymentsDeps {
@@ -54,16 +54,39 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
   }
 
   /** Creates the queued deployment, superseding waiting ones; concurrent calls for the same release collapse to one. */
-  async function enqueueDeployment(input: { project: ProjectRecord; env: EnvironmentRecord; release: ReleaseRecord; kind: DeploymentKind; actor: string | null }): Promise<PromoteResult> {
+  async function enqueueDeployment(input: {
+    project: ProjectRecord;
+    env: EnvironmentRecord;
+    release: ReleaseRecord;
+    kind: DeploymentKind;
+    actor: string | null;
+  }): Promise<PromoteResult> {
     const { project, env, release } = input;
     const at = clock.now();
     const id = newId("dep", at.getTime());
     try {
       const existing = await db.transaction().execute(async (tx) => {
+        // Checked again inside the transaction, in this order: a deployment that ends between the two reads is
+        // seen by the second, since it leaves "open" and becomes "current" in one commit.
         const open = await store.findOpenDeployment(tx, env.id, release.id);
         if (open) return open;
-        const superseded = await store.supersedeQueued(tx, env.id, `superseded by ${release.version}`, at.toISOString());
-        await store.insertDeployment(tx, { id, projectId: project.id, environmentId: env.id, releaseId: release.id, kind: input.kind, createdBy: input.actor, createdAt: at.toISOString() });
+        const [current] = await store.listSucceeded(tx, env.id, 1);
+        if (input.kind === "deploy" && current?.releaseId === release.id) return current;
+        const superseded = await store.supersedeQueued(tx, {
+          environmentId: env.id,
+          releaseId: release.id,
+          reason: `superseded by ${release.version}`,
+          at: at.toISOString(),
+        });
+        await store.insertDeployment(tx, {
+          id,
+          projectId: project.id,
+          environmentId: env.id,
+          releaseId: release.id,
+          kind: input.kind,
+          createdBy: input.actor,
+          createdAt: at.toISOString(),
+        });
         await deps.enqueue(tx, { type: DEPLOYMENT_JOB, key: deploymentJobKey(id), payload: { deploymentId: id } });
         for (const old of superseded) await deps.poke(tx, deploymentJobKey(old));
         return undefined;
@@ -78,7 +101,12 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     return { deployment: presentDeployment(await record(id)), created: true };
   }
 
-  async function promote(input: { slug: string; version: string; environment: string; actor: string | null }): Promise<PromoteResult> {
+  async function promote(input: {
+    slug: string;
+    version: string;
+    environment: string;
+    actor: string | null;
+  }): Promise<PromoteResult> {
     const project = await projects.record(input.slug);
     const env = await projects.environment(project, input.environment);
     const release = await releases.record(project, input.version);
@@ -97,7 +125,9 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     const current = history[0];
     const previous = history.find((d) => d.releaseId !== current?.releaseId);
     if (!current || !previous) {
-      throw conflict("nothing_to_roll_back", `${env.name} has no earlier successful release to roll back to`, { environment: env.name });
+      throw conflict("nothing_to_roll_back", `${env.name} has no earlier successful release to roll back to`, {
+        environment: env.name,
+      });
     }
     const release = await releases.recordById(previous.releaseId);
     return enqueueDeployment({ project, env, release, kind: "rollback", actor: input.actor });
@@ -105,12 +135,17 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
 
   async function cancel(id: string): Promise<Deployment> {
     const d = await record(id);
-    if (isTerminal(d.status)) throw conflict("invalid_state", `Deployment ${id} already ended (${d.status}); nothing to cancel`, { status: d.status });
+    if (isTerminal(d.status))
+      throw conflict("invalid_state", `Deployment ${id} already ended (${d.status}); nothing to cancel`, { status: d.status });
     const at = clock.now().toISOString();
     const waiting = TRANSITIONS.supersede.from;
     await db.transaction().execute(async (tx) => {
       // Waiting deployments end at once; a running one is stopped by its runner, which also cancels the target.
-      const ended = await store.updateDeployment(tx, id, { from: waiting, set: { status: "cancelled", reason: "cancelled", finished_at: at }, at });
+      const ended = await store.updateDeployment(tx, id, {
+        from: waiting,
+        set: { status: "cancelled", reason: "cancelled on request before it started", finished_at: at },
+        at,
+      });
       if (!ended) await store.updateDeployment(tx, id, { from: ["running"], set: { cancel_requested: 1 }, at });
       await deps.poke(tx, deploymentJobKey(id));
     });
@@ -132,7 +167,12 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
       await sink.flush();
     }
     const saved = await db.transaction().execute(async (tx) => {
-      const ok = await store.saveCallbackResult(tx, id, { status: body.status, ...(body.message ? { message: body.message } : {}) }, at);
+      const ok = await store.saveCallbackResult(
+        tx,
+        id,
+        { status: body.status, ...(body.message ? { message: body.message } : {}) },
+        at,
+      );
       if (ok) await deps.poke(tx, deploymentJobKey(id));
       return ok;
     });
@@ -140,10 +180,22 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     return presentDeployment(await record(id));
   }
 
-  async function list(input: { slug: string; environment?: string; status?: DeploymentStatus; limit: number; cursor: Cursor | undefined }): Promise<PageOf<Deployment>> {
+  async function list(input: {
+    slug: string;
+    environment?: string;
+    status?: DeploymentStatus;
+    limit: number;
+    cursor: Cursor | undefined;
+  }): Promise<PageOf<Deployment>> {
     const project = await projects.record(input.slug);
     const env = input.environment ? await projects.environment(project, input.environment) : undefined;
-    const rows = await store.listDeployments(db, { projectId: project.id, environmentId: env?.id, status: input.status, limit: input.limit, before: input.cursor });
+    const rows = await store.listDeployments(db, {
+      projectId: project.id,
+      environmentId: env?.id,
+      status: input.status,
+      limit: input.limit,
+      before: input.cursor,
+    });
     const page = toPage(rows, input.limit, (d) => ({ at: d.createdAt, id: d.id }));
     return { items: page.items.map(presentDeployment), nextCursor: page.nextCursor };
   }

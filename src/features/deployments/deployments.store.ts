@@ -13,10 +13,20 @@ function joined(db: Queryable) {
     .innerJoin("releases as r", "r.id", "d.release_id")
     .innerJoin("projects as p", "p.id", "d.project_id")
     .selectAll("d")
-    .select(["e.name as environment_name", "e.spec_json as environment_spec", "r.version as release_version", "p.slug as project_slug"]);
+    .select([
+      "e.name as environment_name",
+      "e.spec_json as environment_spec",
+      "r.version as release_version",
+      "p.slug as project_slug",
+    ]);
 }
 
-type JoinedRow = DeploymentsTable & { environment_name: string; environment_spec: string; release_version: string; project_slug: string };
+type JoinedRow = DeploymentsTable & {
+  environment_name: string;
+  environment_spec: string;
+  release_version: string;
+  project_slug: string;
+};
 
 function toDeployment(row: JoinedRow): DeploymentRecord {
   return {
@@ -93,7 +103,11 @@ export async function findDeployment(db: Queryable, id: string): Promise<Deploym
   return row ? toDeployment(row) : undefined;
 }
 
-export async function findOpenDeployment(db: Queryable, environmentId: string, releaseId: string): Promise<DeploymentRecord | undefined> {
+export async function findOpenDeployment(
+  db: Queryable,
+  environmentId: string,
+  releaseId: string,
+): Promise<DeploymentRecord | undefined> {
   const row = await joined(db)
     .where("d.environment_id", "=", environmentId)
     .where("d.release_id", "=", releaseId)
@@ -126,22 +140,39 @@ export async function hasSucceeded(db: Queryable, environmentId: string, release
 }
 
 export async function latestInEnvironment(db: Queryable, environmentId: string): Promise<DeploymentRecord | undefined> {
-  const row = await joined(db).where("d.environment_id", "=", environmentId).orderBy("d.created_at", "desc").orderBy("d.id", "desc").limit(1).executeTakeFirst();
+  const row = await joined(db)
+    .where("d.environment_id", "=", environmentId)
+    .orderBy("d.created_at", "desc")
+    .orderBy("d.id", "desc")
+    .limit(1)
+    .executeTakeFirst();
   return row ? toDeployment(row) : undefined;
 }
 
 export async function listDeployments(
   db: Queryable,
-  filter: { projectId?: string; environmentId?: string; releaseIds?: string[]; status?: DeploymentStatus; limit: number; before?: Cursor | undefined },
+  filter: {
+    projectId?: string;
+    environmentId?: string;
+    releaseIds?: string[];
+    status?: DeploymentStatus;
+    limit: number;
+    before?: Cursor | undefined;
+  },
 ): Promise<DeploymentRecord[]> {
-  let query = joined(db).orderBy("d.created_at", "desc").orderBy("d.id", "desc").limit(filter.limit + 1);
+  let query = joined(db)
+    .orderBy("d.created_at", "desc")
+    .orderBy("d.id", "desc")
+    .limit(filter.limit + 1);
   if (filter.projectId) query = query.where("d.project_id", "=", filter.projectId);
   if (filter.environmentId) query = query.where("d.environment_id", "=", filter.environmentId);
   if (filter.releaseIds) query = query.where("d.release_id", "in", filter.releaseIds.length ? filter.releaseIds : [""]);
   if (filter.status) query = query.where("d.status", "=", filter.status);
   const before = filter.before;
   if (before) {
-    query = query.where((eb) => eb.or([eb("d.created_at", "<", before.at), eb.and([eb("d.created_at", "=", before.at), eb("d.id", "<", before.id)])]));
+    query = query.where((eb) =>
+      eb.or([eb("d.created_at", "<", before.at), eb.and([eb("d.created_at", "=", before.at), eb("d.id", "<", before.id)])]),
+    );
   }
   return (await query.execute()).map(toDeployment);
 }
@@ -160,7 +191,12 @@ export async function listQueued(db: Queryable, environmentId: string): Promise<
 }
 
 export async function hasRunning(db: Queryable, environmentId: string): Promise<boolean> {
-  const row = await db.selectFrom("deployments").select("id").where("environment_id", "=", environmentId).where("status", "=", "running").executeTakeFirst();
+  const row = await db
+    .selectFrom("deployments")
+    .select("id")
+    .where("environment_id", "=", environmentId)
+    .where("status", "=", "running")
+    .executeTakeFirst();
   return row !== undefined;
 }
 
@@ -170,18 +206,29 @@ export async function updateDeployment(
   id: string,
   options: { from?: DeploymentStatus[]; set: Updateable<DeploymentsTable>; at: string },
 ): Promise<boolean> {
-  let query = db.updateTable("deployments").set({ ...options.set, updated_at: options.at }).where("id", "=", id);
+  let query = db
+    .updateTable("deployments")
+    .set({ ...options.set, updated_at: options.at })
+    .where("id", "=", id);
   if (options.from) query = query.where("status", "in", options.from);
   const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
 
-/** Marks every waiting deployment of the environment superseded; returns their ids. */
-export async function supersedeQueued(db: Queryable, environmentId: string, reason: string, at: string): Promise<string[]> {
+/**
+ * Marks the environment's waiting deployments of *other* releases superseded; returns their ids. Never one of the same
+ * release: a concurrent promote of it must collide on the unique index instead of replacing the first.
+ */
+export async function supersedeQueued(
+  db: Queryable,
+  options: { environmentId: string; releaseId: string; reason: string; at: string },
+): Promise<string[]> {
+  const { environmentId, reason, at } = options;
   const waiting = await db
     .selectFrom("deployments")
     .select("id")
     .where("environment_id", "=", environmentId)
+    .where("release_id", "!=", options.releaseId)
     .where("status", "in", ["queued", "pending_gates", "pending_approval"])
     .execute();
   if (waiting.length === 0) return [];

@@ -8,7 +8,11 @@ import type { ExecutorConfigValidator, ProjectConfig, StepSpec } from "./project
 
 const Duration = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })]);
 const StepSchema = Type.Object(
-  { name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })), type: Type.String({ minLength: 1 }), config: Type.Optional(Type.Unknown()) },
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
+    type: Type.String({ minLength: 1 }),
+    config: Type.Optional(Type.Unknown()),
+  },
   { additionalProperties: false },
 );
 const EnvironmentSchema = Type.Object(
@@ -16,7 +20,12 @@ const EnvironmentSchema = Type.Object(
     name: EnvironmentName,
     requires: Type.Optional(Type.Union([EnvironmentName, Type.Null()])),
     autoDeploy: Type.Optional(Type.Object({ branch: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
-    executor: Type.Optional(Type.Object({ type: Type.String({ minLength: 1 }), config: Type.Optional(Type.Unknown()) }, { additionalProperties: false })),
+    executor: Type.Optional(
+      Type.Object(
+        { type: Type.String({ minLength: 1 }), config: Type.Optional(Type.Unknown()) },
+        { additionalProperties: false },
+      ),
+    ),
     steps: Type.Optional(Type.Array(StepSchema, { minItems: 1, maxItems: 20 })),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
     backoff: Type.Optional(Duration),
@@ -51,7 +60,9 @@ interface Issue {
 function configError(issues: Issue[]): DomainError {
   const [first] = issues;
   const where = (issue: Issue) => (issue.line ? `line ${issue.line}: ` : "");
-  const message = first ? `stagegate.yaml ${where(first)}${first.path ? `${first.path} ` : ""}${first.message}` : "stagegate.yaml is invalid";
+  const message = first
+    ? `stagegate.yaml ${where(first)}${first.path ? `${first.path} ` : ""}${first.message}`
+    : "stagegate.yaml is invalid";
   return new DomainError("invalid_config", message, { details: { errors: issues } });
 }
 
@@ -80,20 +91,33 @@ export function parseProjectConfig(text: string, validateExecutor: ExecutorConfi
   };
   if (document.errors.length > 0) {
     throw configError(
-      document.errors.map((error) => ({ path: "", message: error.message.split("\n")[0] ?? error.message, line: error.linePos?.[0].line })),
+      document.errors.map((error) => ({
+        path: "",
+        message: error.message.split("\n")[0] ?? error.message,
+        line: error.linePos?.[0].line,
+      })),
     );
   }
-  if (!isMap(document.contents)) throw configError([{ path: "", message: "must be a mapping with an `environments:` list", line: 1 }]);
+  if (!isMap(document.contents))
+    throw configError([{ path: "", message: "must be a mapping with an `environments:` list", line: 1 }]);
   const raw: unknown = document.toJS({ maxAliasCount: 50 });
   const errors = Value.Errors(StagegateYamlSchema, raw).filter((error) => error.keyword !== "boolean");
   if (errors.length > 0) {
     const issues = errors.slice(0, 20).map((error): Issue => {
       const params = error.params as { requiredProperties?: string[]; additionalProperties?: string[] };
-      const segments = error.instancePath.split("/").filter(Boolean).map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+      const segments = error.instancePath
+        .split("/")
+        .filter(Boolean)
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
       const extra = params.additionalProperties?.[0];
       const missing = params.requiredProperties?.[0];
       const base = dottedPath(error.instancePath);
-      if (extra) return { path: `${base ? `${base}.` : ""}${extra}`, message: unknownKeyMessage(extra), line: lineOf([...segments, extra]) ?? lineOf(segments) };
+      if (extra)
+        return {
+          path: `${base ? `${base}.` : ""}${extra}`,
+          message: unknownKeyMessage(extra),
+          line: lineOf([...segments, extra]) ?? lineOf(segments),
+        };
       if (missing) return { path: `${base ? `${base}.` : ""}${missing}`, message: "is required", line: lineOf(segments) };
       return { path: base, message: error.message, line: lineOf(segments) };
     });
@@ -102,12 +126,21 @@ export function parseProjectConfig(text: string, validateExecutor: ExecutorConfi
   return normalise(raw as StagegateYaml, validateExecutor, lineOf);
 }
 
-function normalise(file: StagegateYaml, validateExecutor: ExecutorConfigValidator, lineOf: (path: (string | number)[]) => number | undefined): ProjectConfig {
+function normalise(
+  file: StagegateYaml,
+  validateExecutor: ExecutorConfigValidator,
+  lineOf: (path: (string | number)[]) => number | undefined,
+): ProjectConfig {
   const issues: Issue[] = [];
   const seen = new Set<string>();
   const environments = file.environments.map((env, index) => {
     const at = `environments[${index}]`;
-    if (seen.has(env.name)) issues.push({ path: `${at}.name`, message: `duplicates environment "${env.name}"`, line: lineOf(["environments", index, "name"]) });
+    if (seen.has(env.name))
+      issues.push({
+        path: `${at}.name`,
+        message: `duplicates environment "${env.name}"`,
+        line: lineOf(["environments", index, "name"]),
+      });
     const requires = env.requires === undefined ? (file.environments[index - 1]?.name ?? null) : env.requires;
     if (requires !== null && !seen.has(requires)) {
       issues.push({
@@ -119,7 +152,12 @@ function normalise(file: StagegateYaml, validateExecutor: ExecutorConfigValidato
     seen.add(env.name);
     const steps = stepsOf(env, at, validateExecutor, issues, (path) => lineOf(["environments", index, ...path]));
     const backoffMs = env.backoff === undefined ? 10_000 : parseDuration(env.backoff);
-    if (backoffMs === undefined) issues.push({ path: `${at}.backoff`, message: `"${env.backoff}" is not a duration (e.g. 30s, 5m)`, line: lineOf(["environments", index, "backoff"]) });
+    if (backoffMs === undefined)
+      issues.push({
+        path: `${at}.backoff`,
+        message: `"${env.backoff}" is not a duration (e.g. 30s, 5m)`,
+        line: lineOf(["environments", index, "backoff"]),
+      });
     return {
       name: env.name,
       position: index,
@@ -145,7 +183,11 @@ function stepsOf(
   lineOf: (path: (string | number)[]) => number | undefined,
 ): StepSpec[] {
   if ((env.executor === undefined) === (env.steps === undefined)) {
-    issues.push({ path: at, message: "needs exactly one of `executor:` (one step) or `steps:` (several, in order)", line: lineOf([]) });
+    issues.push({
+      path: at,
+      message: "needs exactly one of `executor:` (one step) or `steps:` (several, in order)",
+      line: lineOf([]),
+    });
     return [];
   }
   const declared = env.steps
@@ -155,10 +197,12 @@ function stepsOf(
   return declared.map(({ step, path, yamlPath }) => {
     const type = step.type ?? "";
     const name = step.name ?? type;
-    if (names.has(name)) issues.push({ path: `${path}.name`, message: `duplicates step "${name}"; give each step a name`, line: lineOf(yamlPath) });
+    if (names.has(name))
+      issues.push({ path: `${path}.name`, message: `duplicates step "${name}"; give each step a name`, line: lineOf(yamlPath) });
     names.add(name);
     const checked = validateExecutor(type, step.config ?? {}, `${path}.config`);
-    if (!checked.ok) issues.push(...checked.errors.map((error) => ({ ...error, line: lineOf([...yamlPath, "config"]) ?? lineOf(yamlPath) })));
+    if (!checked.ok)
+      issues.push(...checked.errors.map((error) => ({ ...error, line: lineOf([...yamlPath, "config"]) ?? lineOf(yamlPath) })));
     return { name, type, config: checked.ok ? checked.config : null };
   });
 }

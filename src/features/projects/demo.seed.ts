@@ -33,8 +33,22 @@ environments:
 
 interface SeedDeps {
   projects: ProjectsService;
-  releases: { create(project: Awaited<ReturnType<ProjectsService["record"]>>, input: { version: string; commitSha: string; branch: string; artifactUrl?: string; notes?: string }, createdBy: string | null): Promise<unknown> };
-  deployments: { promote(input: { slug: string; version: string; environment: string; actor: string | null }): Promise<{ deployment: Deployment }>; get(id: string): Promise<Deployment> };
+  releases: {
+    create(
+      project: Awaited<ReturnType<ProjectsService["record"]>>,
+      input: { version: string; commitSha: string; branch: string; artifactUrl?: string; notes?: string },
+      createdBy: string | null,
+    ): Promise<unknown>;
+  };
+  deployments: {
+    promote(input: {
+      slug: string;
+      version: string;
+      environment: string;
+      actor: string | null;
+    }): Promise<{ deployment: Deployment }>;
+    get(id: string): Promise<Deployment>;
+  };
   logger: Logger;
 }
 
@@ -50,16 +64,39 @@ export async function shouldSeedDemo(projects: ProjectsService): Promise<boolean
 export async function seedDemo(deps: SeedDeps): Promise<void> {
   await deps.projects.applyConfig("demo", DEMO_CONFIG, { prune: false });
   const project = await deps.projects.record("demo");
-  await deps.releases.create(project, { version: "1.0.0", commitSha: "3f2a9c1d8e7b6a5f4c3d2e1f0a9b8c7d6e5f4a3b", branch: "release", artifactUrl: "s3://acme-artifacts/demo/1.0.0.whl", notes: "First release of the transcripts pipeline" }, "demo");
+  await deps.releases.create(
+    project,
+    {
+      version: "1.0.0",
+      commitSha: "3f2a9c1d8e7b6a5f4c3d2e1f0a9b8c7d6e5f4a3b",
+      branch: "release",
+      artifactUrl: "s3://acme-artifacts/demo/1.0.0.whl",
+      notes: "First release of the transcripts pipeline",
+    },
+    "demo",
+  );
   for (const environment of ["quant", "quant_stg", "live"]) {
     const { deployment } = await deps.deployments.promote({ slug: "demo", version: "1.0.0", environment, actor: "demo" });
     const final = await waitForEnd(deps.deployments, deployment.id);
     if (final.status !== "succeeded") {
-      deps.logger.warn({ environment, status: final.status, reason: final.reason }, "demo seed: deploy did not succeed; stopping the seed here");
+      deps.logger.warn(
+        { environment, status: final.status, reason: final.reason },
+        "demo seed: deploy did not succeed; stopping the seed here",
+      );
       return;
     }
   }
-  await deps.releases.create(project, { version: "1.1.0", commitSha: "9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c", branch: "main", artifactUrl: "s3://acme-artifacts/demo/1.1.0.whl", notes: "Snowflake auth moved to the shared module" }, "demo");
+  await deps.releases.create(
+    project,
+    {
+      version: "1.1.0",
+      commitSha: "9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c",
+      branch: "main",
+      artifactUrl: "s3://acme-artifacts/demo/1.1.0.whl",
+      notes: "Snowflake auth moved to the shared module",
+    },
+    "demo",
+  );
   deps.logger.info("demo project seeded: 1.0.0 is live, 1.1.0 auto-deploys to quant");
 }
 

@@ -24,7 +24,11 @@ export interface ProjectsService {
   configSource(slug: string): Promise<string>;
 }
 
-export function createProjectsService(deps: { db: Kysely<Database>; clock: Clock; validateExecutor: ExecutorConfigValidator }): ProjectsService {
+export function createProjectsService(deps: {
+  db: Kysely<Database>;
+  clock: Clock;
+  validateExecutor: ExecutorConfigValidator;
+}): ProjectsService {
   const { db, clock } = deps;
 
   async function record(slug: string): Promise<ProjectRecord> {
@@ -39,7 +43,14 @@ export function createProjectsService(deps: { db: Kysely<Database>; clock: Clock
   }
 
   function present(project: ProjectRecord, environments: string[]): Project {
-    return { slug: project.slug, name: project.name, repoUrl: project.repoUrl, environments, createdAt: project.createdAt, updatedAt: project.updatedAt };
+    return {
+      slug: project.slug,
+      name: project.name,
+      repoUrl: project.repoUrl,
+      environments,
+      createdAt: project.createdAt,
+      updatedAt: project.updatedAt,
+    };
   }
 
   function newProject(slug: string, name: string, repoUrl: string | null): ProjectRecord {
@@ -50,9 +61,13 @@ export function createProjectsService(deps: { db: Kysely<Database>; clock: Clock
   async function applyConfig(slug: string, text: string, options: { prune: boolean }): Promise<ApplyConfigResult> {
     const config = parseProjectConfig(text, deps.validateExecutor);
     if (config.project !== undefined && config.project !== slug) {
-      throw new DomainError("invalid_config", `stagegate.yaml declares project "${config.project}" but was applied to "${slug}"`, {
-        details: { errors: [{ path: "project", message: "does not match the project in the URL" }] },
-      });
+      throw new DomainError(
+        "invalid_config",
+        `stagegate.yaml declares project "${config.project}" but was applied to "${slug}"`,
+        {
+          details: { errors: [{ path: "project", message: "does not match the project in the URL" }] },
+        },
+      );
     }
     const result = await db.transaction().execute(async (tx) => {
       let project = await store.findProject(tx, slug);
@@ -69,14 +84,20 @@ export function createProjectsService(deps: { db: Kysely<Database>; clock: Clock
         repoUrl,
         configSource: text,
         configJson: JSON.stringify(config),
-        updatedAt: projectChanged || changes.some((c) => c.change !== "unchanged") ? clock.now().toISOString() : project.updatedAt,
+        updatedAt:
+          projectChanged || changes.some((c) => c.change !== "unchanged") ? clock.now().toISOString() : project.updatedAt,
       });
       return { project, changes, changed: projectChanged || changes.some((c) => c.change !== "unchanged") };
     });
     return { project: await toDto(await record(result.project.slug)), changed: result.changed, changes: result.changes };
   }
 
-  async function applyEnvironments(tx: Parameters<typeof store.listEnvironments>[0], project: ProjectRecord, config: ProjectConfig, prune: boolean) {
+  async function applyEnvironments(
+    tx: Parameters<typeof store.listEnvironments>[0],
+    project: ProjectRecord,
+    config: ProjectConfig,
+    prune: boolean,
+  ) {
     const existing = new Map((await store.listEnvironments(tx, project.id)).map((env) => [env.name, env]));
     const at = clock.now().toISOString();
     const changes: ApplyConfigResult["changes"] = [];
@@ -84,12 +105,21 @@ export function createProjectsService(deps: { db: Kysely<Database>; clock: Clock
     for (const env of removed) {
       const deployments = await store.countDeployments(tx, env.id);
       const open = await store.countDeployments(tx, env.id, ["queued", "running", "pending_gates", "pending_approval"]);
-      if (open > 0) throw conflict("environment_in_use", `Environment "${env.name}" has a deployment in progress; wait for it or cancel it before removing the environment`, { environment: env.name });
+      if (open > 0)
+        throw conflict(
+          "environment_in_use",
+          `Environment "${env.name}" has a deployment in progress; wait for it or cancel it before removing the environment`,
+          { environment: env.name },
+        );
       if (deployments > 0 && !prune) {
-        throw conflict("environment_in_use", `Environment "${env.name}" has ${deployments} deployment(s); apply with --prune (?prune=true) to remove it and its history`, {
-          environment: env.name,
-          deployments,
-        });
+        throw conflict(
+          "environment_in_use",
+          `Environment "${env.name}" has ${deployments} deployment(s); apply with --prune (?prune=true) to remove it and its history`,
+          {
+            environment: env.name,
+            deployments,
+          },
+        );
       }
       await store.deleteEnvironment(tx, env.id);
       changes.push({ environment: env.name, change: "removed" });
@@ -122,7 +152,8 @@ export function createProjectsService(deps: { db: Kysely<Database>; clock: Clock
       try {
         await store.insertProject(db, project);
       } catch (error) {
-        if (isUniqueViolation(error)) throw conflict("project_exists", `Project "${input.slug}" already exists`, { project: input.slug });
+        if (isUniqueViolation(error))
+          throw conflict("project_exists", `Project "${input.slug}" already exists`, { project: input.slug });
         throw error;
       }
       return present(project, []);
@@ -131,7 +162,10 @@ export function createProjectsService(deps: { db: Kysely<Database>; clock: Clock
     async list(page) {
       const rows = await store.listProjects(db, { limit: page.limit, after: page.cursor });
       const result = toPage(rows, page.limit, (p) => ({ at: p.slug, id: p.id }));
-      const names = await store.listEnvironmentNames(db, result.items.map((p) => p.id));
+      const names = await store.listEnvironmentNames(
+        db,
+        result.items.map((p) => p.id),
+      );
       return { items: result.items.map((p) => present(p, names.get(p.id) ?? [])), nextCursor: result.nextCursor };
     },
 
@@ -146,7 +180,11 @@ export function createProjectsService(deps: { db: Kysely<Database>; clock: Clock
       const found = environments.find((env) => env.name === name);
       if (!found) {
         const known = environments.map((env) => env.name).join(", ") || "none yet; apply a stagegate.yaml";
-        throw notFound("environment_not_found", `Project "${project.slug}" has no environment "${name}" (environments: ${known})`, { environment: name });
+        throw notFound(
+          "environment_not_found",
+          `Project "${project.slug}" has no environment "${name}" (environments: ${known})`,
+          { environment: name },
+        );
       }
       return found;
     },

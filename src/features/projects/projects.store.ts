@@ -3,7 +3,14 @@ import type { Cursor } from "../../shared/pagination.ts";
 import type { EnvironmentRecord, EnvironmentSpec, ProjectRecord } from "./projects.types.ts";
 
 function toProject(row: ProjectsTable): ProjectRecord {
-  return { id: row.id, slug: row.slug, name: row.name, repoUrl: row.repo_url, createdAt: row.created_at, updatedAt: row.updated_at };
+  return {
+    id: row.id,
+    slug: row.slug,
+    name: row.name,
+    repoUrl: row.repo_url,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
 }
 
 function toEnvironment(row: EnvironmentsTable): EnvironmentRecord {
@@ -46,15 +53,29 @@ export async function findProjectById(db: Queryable, id: string): Promise<Projec
 
 /** Alphabetical by slug, `limit + 1` rows so the caller knows whether another page follows. */
 export async function listProjects(db: Queryable, page: { limit: number; after: Cursor | undefined }): Promise<ProjectRecord[]> {
-  let query = db.selectFrom("projects").selectAll().orderBy("slug").limit(page.limit + 1);
+  let query = db
+    .selectFrom("projects")
+    .selectAll()
+    .orderBy("slug")
+    .limit(page.limit + 1);
   if (page.after) query = query.where("slug", ">", page.after.at);
   return (await query.execute()).map(toProject);
 }
 
-export async function updateProject(db: Queryable, id: string, fields: { name: string; repoUrl: string | null; configSource: string; configJson: string; updatedAt: string }): Promise<void> {
+export async function updateProject(
+  db: Queryable,
+  id: string,
+  fields: { name: string; repoUrl: string | null; configSource: string; configJson: string; updatedAt: string },
+): Promise<void> {
   await db
     .updateTable("projects")
-    .set({ name: fields.name, repo_url: fields.repoUrl, config_source: fields.configSource, config_json: fields.configJson, updated_at: fields.updatedAt })
+    .set({
+      name: fields.name,
+      repo_url: fields.repoUrl,
+      config_source: fields.configSource,
+      config_json: fields.configJson,
+      updated_at: fields.updatedAt,
+    })
     .where("id", "=", id)
     .execute();
 }
@@ -72,7 +93,12 @@ export async function listEnvironments(db: Queryable, projectId: string): Promis
 export async function listEnvironmentNames(db: Queryable, projectIds: string[]): Promise<Map<string, string[]>> {
   const names = new Map<string, string[]>();
   if (projectIds.length === 0) return names;
-  const rows = await db.selectFrom("environments").select(["project_id", "name"]).where("project_id", "in", projectIds).orderBy("position").execute();
+  const rows = await db
+    .selectFrom("environments")
+    .select(["project_id", "name"])
+    .where("project_id", "in", projectIds)
+    .orderBy("position")
+    .execute();
   for (const row of rows) names.set(row.project_id, [...(names.get(row.project_id) ?? []), row.name]);
   return names;
 }
@@ -86,7 +112,11 @@ export async function upsertEnvironment(db: Queryable, env: EnvironmentRecord, a
     updated_at: at,
   };
   if (exists) await db.updateTable("environments").set(fields).where("id", "=", env.id).execute();
-  else await db.insertInto("environments").values({ ...fields, id: env.id, project_id: env.projectId, name: env.name, created_at: at }).execute();
+  else
+    await db
+      .insertInto("environments")
+      .values({ ...fields, id: env.id, project_id: env.projectId, name: env.name, created_at: at })
+      .execute();
 }
 
 export async function deleteEnvironment(db: Queryable, id: string): Promise<void> {
@@ -94,7 +124,10 @@ export async function deleteEnvironment(db: Queryable, id: string): Promise<void
 }
 
 export async function countDeployments(db: Queryable, environmentId: string, statuses?: string[]): Promise<number> {
-  let query = db.selectFrom("deployments").select((eb) => eb.fn.countAll<number>().as("n")).where("environment_id", "=", environmentId);
+  let query = db
+    .selectFrom("deployments")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("environment_id", "=", environmentId);
   if (statuses) query = query.where("status", "in", statuses);
   return Number((await query.executeTakeFirstOrThrow()).n);
 }

@@ -32,7 +32,15 @@ export function releasesRoutes(deps: { projects: ProjectsService; releases: Rele
 
     app.get(
       "/projects/:slug/releases",
-      { schema: { tags: ["releases"], summary: "List releases, newest first", params: SlugParams, querystring: PageQuery, response: { 200: Page(Release), ...errors } } },
+      {
+        schema: {
+          tags: ["releases"],
+          summary: "List releases, newest first",
+          params: SlugParams,
+          querystring: PageQuery,
+          response: { 200: Page(Release), ...errors },
+        },
+      },
       async (request) => {
         const project = await projects.record(request.params.slug);
         return releases.list(project, { limit: request.query.limit ?? 50, cursor: decodeCursor(request.query.cursor) });

@@ -13,7 +13,11 @@ import { AUTO_DEPLOY_JOB, type AutoDeployPayload, type ReleaseRecord } from "./r
 
 export interface ReleasesService {
   /** Creates the release, or returns the identical existing one (`created: false`); a different one under the same version is a conflict. */
-  create(project: ProjectRecord, input: CreateReleaseBody, createdBy: string | null): Promise<{ release: Release; created: boolean }>;
+  create(
+    project: ProjectRecord,
+    input: CreateReleaseBody,
+    createdBy: string | null,
+  ): Promise<{ release: Release; created: boolean }>;
   list(project: ProjectRecord, page: { limit: number; cursor: Cursor | undefined }): Promise<PageOf<Release>>;
   record(project: ProjectRecord, version: string): Promise<ReleaseRecord>;
   recordById(id: string): Promise<ReleaseRecord>;
@@ -55,10 +59,14 @@ export function createReleasesService(deps: {
     if (!existing) throw new Error(`release ${wanted.version} vanished after a unique violation`);
     const fields = differences(existing, wanted);
     if (fields.length > 0) {
-      throw conflict("release_conflict", `Release ${wanted.version} already exists with a different ${fields.join(", ")}; releases are immutable, use a new version`, {
-        version: wanted.version,
-        fields,
-      });
+      throw conflict(
+        "release_conflict",
+        `Release ${wanted.version} already exists with a different ${fields.join(", ")}; releases are immutable, use a new version`,
+        {
+          version: wanted.version,
+          fields,
+        },
+      );
     }
     return presentRelease(existing);
   }
@@ -78,7 +86,8 @@ export function createReleasesService(deps: {
         createdBy,
         createdAt: at.toISOString(),
       };
-      if (await store.findRelease(db, project.id, release.version)) return { release: await existingOrConflict(project, release), created: false };
+      if (await store.findRelease(db, project.id, release.version))
+        return { release: await existingOrConflict(project, release), created: false };
       try {
         await db.transaction().execute(async (tx) => {
           await store.insertRelease(tx, release);

@@ -36,7 +36,12 @@ export async function insertRelease(db: Queryable, release: ReleaseRecord): Prom
 }
 
 export async function findRelease(db: Queryable, projectId: string, version: string): Promise<ReleaseRecord | undefined> {
-  const row = await db.selectFrom("releases").selectAll().where("project_id", "=", projectId).where("version", "=", version).executeTakeFirst();
+  const row = await db
+    .selectFrom("releases")
+    .selectAll()
+    .where("project_id", "=", projectId)
+    .where("version", "=", version)
+    .executeTakeFirst();
   return row ? toRelease(row) : undefined;
 }
 
@@ -51,7 +56,11 @@ export async function findReleasesByIds(db: Queryable, ids: string[]): Promise<R
 }
 
 /** Newest first; `limit + 1` rows so the caller knows whether another page follows. */
-export async function listReleases(db: Queryable, projectId: string, page: { limit: number; before: Cursor | undefined }): Promise<ReleaseRecord[]> {
+export async function listReleases(
+  db: Queryable,
+  projectId: string,
+  page: { limit: number; before: Cursor | undefined },
+): Promise<ReleaseRecord[]> {
   let query = db
     .selectFrom("releases")
     .selectAll()
@@ -61,7 +70,9 @@ export async function listReleases(db: Queryable, projectId: string, page: { lim
     .limit(page.limit + 1);
   const before = page.before;
   if (before) {
-    query = query.where((eb) => eb.or([eb("created_at", "<", before.at), eb.and([eb("created_at", "=", before.at), eb("id", "<", before.id)])]));
+    query = query.where((eb) =>
+      eb.or([eb("created_at", "<", before.at), eb.and([eb("created_at", "=", before.at), eb("id", "<", before.id)])]),
+    );
   }
   return (await query.execute()).map(toRelease);
 }

@@ -62,3 +62,28 @@ export interface Executor<C = unknown> {
 export class TerminalError extends Error {
   override readonly name = "TerminalError";
 }
+
+/**
+ * A retryable error that carries the target's own hint (`Retry-After`), so the runner can wait that long instead of
+ * its backoff. Any ordinary Error is retryable too; this class only adds the hint.
+ */
+export class RetryableError extends Error {
+  override readonly name = "RetryableError";
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** What an executor throws once it has stopped because `ctx.signal` aborted; the runner recognises it by its name. */
+export function cancelledError(cause?: unknown): Error {
+  const error = new Error("cancelled", cause === undefined ? undefined : { cause });
+  error.name = "AbortError";
+  return error;
+}
+
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError";
+}

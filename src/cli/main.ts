@@ -1,0 +1,97 @@
+import { Command, CommanderError, Option } from "commander";
+import { registerDeployCancel } from "./commands/deploy-cancel.ts";
+import { registerDeployGet } from "./commands/deploy-get.ts";
+import { registerDeployList } from "./commands/deploy-list.ts";
+import { registerDeployLog } from "./commands/deploy-log.ts";
+import { registerEnvList } from "./commands/env-list.ts";
+import { registerRollback } from "./commands/env-rollback.ts";
+import { registerProjectApply } from "./commands/project-apply.ts";
+import { registerProjectList } from "./commands/project-list.ts";
+import { registerStatus } from "./commands/project-status.ts";
+import { registerReleaseCreate } from "./commands/release-create.ts";
+import { registerReleaseGet } from "./commands/release-get.ts";
+import { registerReleaseList } from "./commands/release-list.ts";
+import { registerPromote } from "./commands/release-promote.ts";
+import { registerTokenCreate } from "./commands/token-create.ts";
+import { CliContext, type CliIo } from "./context.ts";
+import { exitCodeFor, formatError } from "./errors.ts";
+import { serverUrl } from "./options.ts";
+
+const OVERVIEW = `
+Usage by task:
+  stagegate project apply -f stagegate.yaml [--prune]    create/update a project and its environments
+  stagegate project list                                 list projects
+  stagegate env list -p <project>                        environments in lifecycle order, what runs where
+  stagegate release create -p <project> --version <v> --commit <sha> --branch <b>
+  stagegate release list -p <project>                    releases, newest first
+  stagegate release get -p <project> <version>           a release and its deployments
+  stagegate promote -p <project> <version> --to <env> [--wait]
+  stagegate rollback -p <project> --env <env> [--wait]
+  stagegate status -p <project>                          release × environment matrix
+  stagegate deploy get <id>                              one deployment
+  stagegate deploy list -p <project> [--env <env>] [--status <status>]
+  stagegate deploy log <id> [--follow]                   a deployment's log
+  stagegate deploy cancel <id>                           stop a deployment
+  stagegate token create --name <name> [--expires-in-days <n>]
+
+Without --token or STAGEGATE_TOKEN, the token in ./data/admin-token (written by a local server) is used.
+Exit codes: 0 ok, 1 the operation failed (deploy failed, conflict, server error), 2 usage error,
+3 not authenticated, not allowed or not found.
+`;
+
+/**
+ * Runs the CLI on `argv` in process.argv form (`[node, script, ...args]`) and returns the exit code instead of
+ * exiting, so tests can run it in-process.
+ */
+export async function run(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.command.parseAsync(argv, { from: "node" });
+    return program.context.exitCode;
+  } catch (error) {
+    // Commander has already printed its own usage errors (through configureOutput below).
+    if (!(error instanceof CommanderError)) io.stderr.write(formatError(error));
+    return exitCodeFor(error);
+  }
+}
+
+function buildProgram(io: CliIo): { command: Command; context: CliContext } {
+  const program = new Command("stagegate");
+  const context = new CliContext(program, io);
+  program
+    .description("stagegate: promote releases through environments, with gates, approvals and deploys")
+    .addOption(
+      new Option("--server <url>", "stagegate server URL")
+        .env("STAGEGATE_URL")
+        .default("http://localhost:8080")
+        .argParser(serverUrl),
+    )
+    .addOption(new Option("--token <token>", "API token").env("STAGEGATE_TOKEN"))
+    .addOption(new Option("-o, --output <format>", "output format").choices(["table", "json"]).default("table"))
+    // Set before any subcommand exists: subcommands copy these settings when they are created.
+    .exitOverride()
+    .configureOutput({ writeOut: (text) => io.stdout.write(text), writeErr: (text) => io.stderr.write(text) })
+    .configureHelp({ showGlobalOptions: true })
+    .showHelpAfterError("(add --help for usage and examples)")
+    .addHelpText("after", OVERVIEW);
+
+  const noun = (name: string, description: string) => program.command(name).description(description);
+  const project = noun("project", "projects and their stagegate.yaml: apply, list");
+  registerProjectApply(project, context);
+  registerProjectList(project, context);
+  registerEnvList(noun("env", "environments of a project: list"), context);
+  const release = noun("release", "immutable releases: create, list, get");
+  registerReleaseCreate(release, context);
+  registerReleaseList(release, context);
+  registerReleaseGet(release, context);
+  registerPromote(program, context);
+  registerRollback(program, context);
+  registerStatus(program, context);
+  const deploy = noun("deploy", "deployments: get, list, log, cancel");
+  registerDeployGet(deploy, context);
+  registerDeployList(deploy, context);
+  registerDeployLog(deploy, context);
+  registerDeployCancel(deploy, context);
+  registerTokenCreate(noun("token", "API tokens: create"), context);
+  return { command: program, context };
+}

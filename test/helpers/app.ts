@@ -1,0 +1,65 @@
+import type { InjectOptions, LightMyRequestResponse } from "fastify";
+import pino from "pino";
+import { type App, buildApp } from "../../src/app.ts";
+import { loadConfig } from "../../src/config/config.ts";
+import type { DialectName } from "../../src/db/connect.ts";
+import type { Deployment } from "../../src/shared/api.ts";
+import { testDb } from "./db.ts";
+
+export interface TestApp {
+  app: App;
+  token: string;
+  /** `app.inject` with the admin token (unless `headers.authorization` is given). */
+  request(options: InjectOptions): Promise<LightMyRequestResponse>;
+  /** Polls a deployment until it ends (or `timeoutMs`), returning its final state. */
+  waitForDeployment(id: string, timeoutMs?: number): Promise<Deployment>;
+  close(): Promise<void>;
+}
+
+/** A full app (HTTP + job runner) on a fresh database of the given dialect. */
+export async function startTestApp(dialect: DialectName, env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await testDb(dialect);
+  const config = loadConfig({ JOB_POLL_MS: "20", LOG_LEVEL: "silent", STAGEGATE_DEMO: "0", ...env });
+  const app = await buildApp({ config, db, logger: pino({ level: "silent" }) });
+  const token = (await app.services.tokens.bootstrapAdmin()) ?? "";
+  app.jobs.start();
+  const request = (options: InjectOptions) =>
+    app.http.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...(options.headers ?? {}) } });
+  return {
+    app,
+    token,
+    request,
+    async waitForDeployment(id, timeoutMs = 20_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const deployment = (await request({ method: "GET", url: `/api/v1/deployments/${id}` })).json<Deployment>();
+        if (!["queued", "running", "pending_gates", "pending_approval"].includes(deployment.status) || Date.now() > until)
+          return deployment;
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+    },
+    async close() {
+      await app.jobs.stop();
+      await app.http.close();
+      await db.close();
+    },
+  };
+}
+
+/** A stagegate.yaml with `quant → quant_stg → live`, each running `command` through the shell executor. */
+export function pipelineYaml(
+  options: { command?: string[]; live?: string[]; autoDeploy?: boolean; extra?: string } = {},
+): string {
+  const command = JSON.stringify(options.command ?? ["sh", "-c", "echo deploying $STAGEGATE_RELEASE to $STAGEGATE_ENVIRONMENT"]);
+  const live = JSON.stringify(options.live ?? options.command ?? ["sh", "-c", "echo live $STAGEGATE_RELEASE"]);
+  return `project: shop
+name: Shop pipelines
+environments:
+  - name: quant
+${options.autoDeploy ? "    autoDeploy: { branch: main }\n" : ""}    executor: { type: shell, config: { command: ${command} } }
+  - name: quant_stg
+    executor: { type: shell, config: { command: ${command} } }
+  - name: live
+    executor: { type: shell, config: { command: ${live}, timeout: 30s } }
+${options.extra ?? ""}`;
+}
