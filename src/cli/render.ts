@@ -24,8 +24,9 @@ export function isTerminal(status: Deployment["status"]): boolean {
 }
 
 export function deploymentFields(deployment: Deployment): string {
+  // The server counts steps and attempts from 0 (its own log says "attempt 2" for attempt 1); people count from 1.
   const step = deployment.step
-    ? `${deployment.step.name} (step ${deployment.step.index + 1}, attempt ${deployment.step.attempt})`
+    ? `${deployment.step.name} (step ${deployment.step.index + 1}, attempt ${deployment.step.attempt + 1})`
     : null;
   return formatFields([
     ["ID", deployment.id],

@@ -132,7 +132,13 @@ export const Deployment = Type.Object({
   kind: Type.Union([Type.Literal("deploy"), Type.Literal("rollback")]),
   status: DeploymentStatusSchema,
   reason: Nullable(Type.String()),
-  step: Nullable(Type.Object({ index: Type.Integer(), name: Type.String(), attempt: Type.Integer() })),
+  step: Nullable(
+    Type.Object({
+      index: Type.Integer({ description: "0-based position in the environment's steps" }),
+      name: Type.String(),
+      attempt: Type.Integer({ description: "0 for the first try, 1 for the first retry, …" }),
+    }),
+  ),
   externalId: Nullable(Type.String()),
   createdBy: Nullable(Type.String()),
   createdAt: Timestamp,

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
+import type { Deployment } from "../../shared/api.ts";
 import type { CliContext } from "../context.ts";
 import { examples } from "../options.ts";
-import { deploymentSummary } from "../render.ts";
+import { deploymentSummary, isTerminal } from "../render.ts";
 
 export function registerDeployCancel(deploy: Command, ctx: CliContext): void {
   deploy
@@ -10,6 +11,13 @@ export function registerDeployCancel(deploy: Command, ctx: CliContext): void {
     .argument("<id>", "deployment id")
     .addHelpText("after", examples("stagegate deploy cancel dep_01jd7x3k2m"))
     .action(async (id: string) => {
-      ctx.emit(await ctx.client().cancelDeployment(id), deploymentSummary);
+      ctx.emit(await ctx.client().cancelDeployment(id), renderCancelled);
     });
+}
+
+/** A waiting deployment ends at once; a running one still says `running` until its runner has stopped the step. */
+function renderCancelled(deployment: Deployment): string {
+  const summary = deploymentSummary(deployment);
+  if (isTerminal(deployment.status)) return summary;
+  return `${summary}\ncancel requested: the running step is being stopped. follow it: stagegate deploy log ${deployment.id} --follow`;
 }

@@ -14,7 +14,7 @@ interface PromoteOptions {
 export function registerPromote(program: Command, ctx: CliContext): void {
   program
     .command("promote")
-    .description("deploy a release to an environment (after it succeeded in the previous one); gates and approvals apply")
+    .description("deploy a release to an environment (after it succeeded in the environment it requires)")
     .argument("<version>", "release version")
     .addOption(projectOption())
     .requiredOption("--to <env>", "target environment")

@@ -54,6 +54,17 @@ export function createDeploymentRunner(deps: RunnerDeps) {
     return fresh;
   }
 
+  function nextStep(d: DeploymentRecord): Promise<DeploymentRecord> {
+    return update(d, {
+      step_index: d.stepIndex + 1,
+      step_attempt: 0,
+      step_state: null,
+      step_deadline: null,
+      external_id: null,
+      callback_result: null,
+    });
+  }
+
   async function finish(d: DeploymentRecord, event: Finish, reason: string | null, sink: DeploymentLogSink): Promise<JobResult> {
     const { to, from } = TRANSITIONS[event];
     sink.write("system", `deployment ${to}${reason ? `: ${reason}` : ""}`);
@@ -201,14 +212,7 @@ export function createDeploymentRunner(deps: RunnerDeps) {
               "system",
               `step "${step.name}" reported success${d.callbackResult.message ? `: ${d.callbackResult.message}` : ""}`,
             );
-            d = await update(d, {
-              step_index: d.stepIndex + 1,
-              step_attempt: 0,
-              step_state: null,
-              step_deadline: null,
-              external_id: null,
-              callback_result: null,
-            });
+            d = await nextStep(d);
             continue;
           }
           if (d.callbackResult?.status === "failed")
@@ -248,14 +252,7 @@ export function createDeploymentRunner(deps: RunnerDeps) {
       switch (outcome.status) {
         case "succeeded":
           sink.write("system", `step "${step.name}" succeeded${outcome.message ? `: ${outcome.message}` : ""}`);
-          d = await update(d, {
-            step_index: d.stepIndex + 1,
-            step_attempt: 0,
-            step_state: null,
-            step_deadline: null,
-            external_id: null,
-            callback_result: null,
-          });
+          d = await nextStep(d);
           continue;
         case "failed":
           return finish(d, "fail", `step "${step.name}": ${outcome.message}`, sink);
