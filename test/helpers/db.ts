@@ -16,7 +16,7 @@ function withDatabase(url: string, database: string): string {
 
 /** A database URL of its own for one test file (or one test): a fresh SQLite file or a fresh PostgreSQL database. */
 export async function freshDatabaseUrl(dialect: DialectName, dir?: string): Promise<string> {
-  const name = `sg_test_${Date.now().toString(36)}_${randomBytes(4).toString("hex")}`;
+  const name = `sg_test_${process.env.STAGEGATE_TEST_RUN ?? "x"}_${randomBytes(5).toString("hex")}`;
   if (dialect === "sqlite") return dir ? `sqlite:${dir}/${name}.db` : "sqlite::memory:";
   const adminUrl = process.env.STAGEGATE_TEST_PG;
   if (!adminUrl) throw new Error("PostgreSQL tests need TEST_POSTGRES_URL");
