@@ -1,9 +1,8 @@
-import { execFile } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { sampleDeployment as deployment, spawnBin } from "../../test/helpers/cli.ts";
 import {
   closedPort,
   type Handler,
@@ -12,10 +11,9 @@ import {
   sendJson,
   startRecordingServer,
 } from "../../test/helpers/recording-server.ts";
-import type { Deployment, ProjectStatus } from "../shared/api.ts";
+import type { ProjectStatus } from "../shared/api.ts";
 import { run } from "./main.ts";
 
-const BIN = resolve(import.meta.dirname, "../../bin/stagegate.js");
 const VERBS = [
   "project apply",
   "project list",
@@ -32,36 +30,6 @@ const VERBS = [
   "deploy cancel",
   "token create",
 ];
-
-const deployment: Deployment = {
-  id: "dep_1",
-  project: "demo",
-  environment: "live",
-  release: "1.4.0",
-  kind: "deploy",
-  status: "queued",
-  reason: null,
-  step: null,
-  externalId: null,
-  createdBy: "admin",
-  createdAt: "2026-11-25T10:00:00.000Z",
-  startedAt: null,
-  finishedAt: null,
-};
-
-/** The bin as a user runs it: a separate process, from an unrelated directory, without STAGEGATE_* settings. */
-async function spawnCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env };
-  delete env.STAGEGATE_URL;
-  delete env.STAGEGATE_TOKEN;
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: tmpdir(), env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 async function runCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = "";
@@ -88,14 +56,14 @@ async function against(handler: Handler) {
 
 describe("stagegate CLI, as a process", () => {
   it("exits 2 with a usage message when promote lacks its arguments", async () => {
-    const { code, stderr } = await spawnCli("promote");
+    const { code, stderr } = await spawnBin("promote");
 
     expect(code).toBe(2);
     expect(stderr).toMatch(/error: (required option|missing required argument)/);
   });
 
   it("prints help naming every verb and exits 0", async () => {
-    const { code, stdout } = await spawnCli("--help");
+    const { code, stdout } = await spawnBin("--help");
 
     expect(code).toBe(0);
     for (const verb of VERBS) expect(stdout).toContain(`stagegate ${verb}`);

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterEach, describe, expect, it } from "vitest";
+import { sampleDeployment as deployment } from "../../test/helpers/cli.ts";
 import {
   closedPort,
   type Handler,
@@ -8,7 +9,7 @@ import {
   sendJson,
   startRecordingServer,
 } from "../../test/helpers/recording-server.ts";
-import type { Deployment, Project, Release } from "../shared/api.ts";
+import type { Project, Release } from "../shared/api.ts";
 import { StagegateClient } from "./client.ts";
 import { ApiError } from "./errors.ts";
 
@@ -19,22 +20,6 @@ const project: Project = {
   environments: ["quant", "quant_stg", "live"],
   createdAt: "2026-11-25T10:00:00.000Z",
   updatedAt: "2026-11-25T10:00:00.000Z",
-};
-
-const deployment: Deployment = {
-  id: "dep_1",
-  project: "demo",
-  environment: "live",
-  release: "1.4.0",
-  kind: "deploy",
-  status: "queued",
-  reason: null,
-  step: null,
-  externalId: null,
-  createdBy: "admin",
-  createdAt: "2026-11-25T10:00:00.000Z",
-  startedAt: null,
-  finishedAt: null,
 };
 
 const release = (version: string): Release => ({

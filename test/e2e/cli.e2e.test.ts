@@ -1,8 +1,6 @@
-import { execFile } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../src/cli/main.ts";
 import type {
@@ -15,9 +13,9 @@ import type {
   Release,
 } from "../../src/shared/api.ts";
 import { pipelineYaml, startTestApp, type TestApp } from "../helpers/app.ts";
+import { type CliResult, spawnBin } from "../helpers/cli.ts";
 import { testDialects } from "../helpers/db.ts";
 
-const BIN = resolve(import.meta.dirname, "../../bin/stagegate.js");
 const SHA = "3f2a9c1d4e5b6a7980";
 
 /** A second project whose environments fail and hang, next to the healthy `shop` pipeline. */
@@ -29,26 +27,6 @@ environments:
     requires: null
     executor: { type: shell, config: { command: ["sh", "-c", "echo started; sleep 30"] } }
 `;
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** The bin as a user runs it: its own process, from an unrelated directory, without STAGEGATE_* settings. */
-async function spawnBin(...args: string[]): Promise<CliResult> {
-  const env = { ...process.env };
-  delete env.STAGEGATE_URL;
-  delete env.STAGEGATE_TOKEN;
-  try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [BIN, ...args], { cwd: tmpdir(), env });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string; stderr: string };
-    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
-  }
-}
 
 describe.each(testDialects())("the stagegate CLI against a listening server on %s", (dialect) => {
   let t: TestApp;
