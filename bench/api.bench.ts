@@ -1,0 +1,136 @@
+import { availableParallelism } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { apiClient } from "./lib/api-client.ts";
+import { type BenchServer, startBenchServer } from "./lib/bench-server.ts";
+import { intFromEnv, listFromEnv } from "./lib/env.ts";
+import { type LoadSpec, type LoadSummary, runLoad } from "./lib/load.ts";
+import { type Measured, resultsTable, statusNotes } from "./lib/report.ts";
+import { PROJECT, type Seeded, seed } from "./lib/seed.ts";
+
+/**
+ * `npm run bench -- api`: the real server on a temp SQLite file, seeded through its own API, under autocannon.
+ * Knobs: BENCH_DURATION (s per scenario, 10), BENCH_CONNECTIONS (200), BENCH_WARMUP (s, 1; 0 = none),
+ * BENCH_ONLY (comma-separated scenario keys; the healthz baseline always runs).
+ */
+
+/** The target from the issue; reported as PASS/FAIL per scenario, never as the exit code. */
+const TARGET_P99_MS = 50;
+const RELEASES = 2000;
+const PROMOTIONS = 300;
+const DEEP_PAGE = 30;
+
+interface Scenario {
+  key: string;
+  label: string;
+  method: LoadSpec["method"];
+  paths: string[];
+  body?: string;
+}
+
+function scenarios(seeded: Seeded): Scenario[] {
+  const releases = `/api/v1/projects/${PROJECT}/releases?limit=50`;
+  return [
+    { key: "healthz", label: "GET /healthz (baseline)", method: "GET", paths: ["/healthz"] },
+    { key: "releases", label: "list releases, page 1", method: "GET", paths: [releases] },
+    {
+      key: "releases-deep",
+      label: `list releases, page ${DEEP_PAGE}`,
+      method: "GET",
+      paths: [`${releases}&cursor=${seeded.deepCursor}`],
+    },
+    {
+      key: "deployments",
+      label: "list deployments, page 1",
+      method: "GET",
+      paths: [`/api/v1/projects/${PROJECT}/deployments?limit=50`],
+    },
+    {
+      key: "deployment",
+      label: "get deployment",
+      method: "GET",
+      paths: seeded.deploymentIds.map((id) => `/api/v1/deployments/${id}`),
+    },
+    // Last: the only scenario that writes, and it leaves deploy jobs behind.
+    {
+      key: "promote",
+      label: "promote to quant",
+      method: "POST",
+      paths: seeded.versions.map((v) => `/api/v1/projects/${PROJECT}/releases/${v}/promote`),
+      body: JSON.stringify({ environment: "quant" }),
+    },
+  ];
+}
+
+/** Background deploys (and the auto-deploy check every release enqueues) would compete with the scenario measured next. */
+async function waitForIdleJobs(server: BenchServer, timeoutMs = 120_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (let open = await server.openJobs(); open > 0; open = await server.openJobs()) {
+    if (Date.now() > until) {
+      console.error(`  ${open} jobs still open after ${timeoutMs / 1000} s; measuring anyway`);
+      return;
+    }
+    await sleep(200);
+  }
+}
+
+function loadSpec(server: BenchServer, scenario: Scenario, load: { connections: number; durationSeconds: number }): LoadSpec {
+  const headers: Record<string, string> = { authorization: `Bearer ${server.token}` };
+  if (scenario.body !== undefined) headers["content-type"] = "application/json";
+  return { origin: server.origin, method: scenario.method, paths: scenario.paths, body: scenario.body, headers, ...load };
+}
+
+function selected(all: Scenario[]): Scenario[] {
+  const only = listFromEnv("BENCH_ONLY");
+  if (!only) return all;
+  const unknown = only.filter((key) => !all.some((s) => s.key === key));
+  if (unknown.length > 0) throw new Error(`BENCH_ONLY names ${unknown.join(", ")}; known: ${all.map((s) => s.key).join(", ")}`);
+  // The baseline always runs: every ratio in the table is against it.
+  return all.filter((s) => s.key === "healthz" || only.includes(s.key));
+}
+
+function printReport(measured: Measured[], baseline: LoadSummary): void {
+  console.log(`\n${resultsTable(measured, { baseline, targetP99Ms: TARGET_P99_MS })}`);
+  for (const note of statusNotes(measured)) console.log(`status codes — ${note}`);
+  const first = measured.find((m) => m.scenario === "list releases, page 1")?.summary;
+  const deep = measured.find((m) => m.scenario === `list releases, page ${DEEP_PAGE}`)?.summary;
+  if (first && deep && first.p99 > 0) {
+    console.log(`keyset pagination: page ${DEEP_PAGE} p99 / page 1 p99 = ${(deep.p99 / first.p99).toFixed(2)}`);
+  }
+}
+
+export async function run(): Promise<void> {
+  const durationSeconds = intFromEnv("BENCH_DURATION", { fallback: 10, min: 1 });
+  const connections = intFromEnv("BENCH_CONNECTIONS", { fallback: 200, min: 1 });
+  const warmupSeconds = intFromEnv("BENCH_WARMUP", { fallback: 1, min: 0 });
+  const server = await startBenchServer();
+  try {
+    console.error(`server ${server.origin} on ${server.database}`);
+    console.error(`node ${process.version}, ${availableParallelism()} cores; ${connections} connections × ${durationSeconds} s`);
+    const started = Date.now();
+    const seeded = await seed(apiClient(server.origin, server.token), {
+      releases: RELEASES,
+      promotions: PROMOTIONS,
+      deepPage: DEEP_PAGE,
+    });
+    await waitForIdleJobs(server);
+    console.error(
+      `seeded ${seeded.versions.length} releases and ${seeded.deploymentIds.length} deployments in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
+
+    const measured: Measured[] = [];
+    for (const scenario of selected(scenarios(seeded))) {
+      // A short untimed pass first, so the table shows a warm JIT and warm SQLite page cache, not start-up.
+      if (warmupSeconds > 0) await runLoad(loadSpec(server, scenario, { connections, durationSeconds: warmupSeconds }));
+      await waitForIdleJobs(server);
+      console.error(`running ${scenario.label} …`);
+      measured.push({
+        scenario: scenario.label,
+        summary: await runLoad(loadSpec(server, scenario, { connections, durationSeconds })),
+      });
+    }
+    const baseline = measured[0]?.summary;
+    if (baseline) printReport(measured, baseline);
+  } finally {
+    await server.close();
+  }
+}

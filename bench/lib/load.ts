@@ -1,0 +1,49 @@
+import { Worker } from "node:worker_threads";
+
+/** One autocannon run, as plain data so it can cross into the load worker. */
+export interface LoadSpec {
+  origin: string;
+  method: "GET" | "POST";
+  /** Paths requested in turn across all connections; one path means every request is the same. */
+  paths: string[];
+  body?: string;
+  headers: Record<string, string>;
+  connections: number;
+  durationSeconds: number;
+}
+
+export interface LoadSummary {
+  requestsPerSecond: number;
+  /** Latencies in ms (autocannon records whole milliseconds). */
+  p50: number;
+  p99: number;
+  max: number;
+  total: number;
+  non2xx: number;
+  /** Connection errors and timeouts: requests that got no answer at all. */
+  errors: number;
+  /** Of `errors`, requests with no answer within autocannon's 10 s timeout. */
+  timeouts: number;
+  statusCounts: Record<string, number>;
+}
+
+/**
+ * Runs autocannon in a worker thread of this process. The load generator then has its own event loop (and, on a
+ * 2-core machine, its own core) instead of stealing turns from the server's loop and inflating every latency it reports.
+ * The worker is TypeScript, so it boots through tsx's API: Node 20 does not apply `--import tsx` to workers.
+ */
+export function runLoad(spec: LoadSpec): Promise<LoadSummary> {
+  const entry = new URL("./load.worker.ts", import.meta.url).href;
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const boot = `import(${JSON.stringify(tsx)}).then((tsx) => tsx.tsImport(${JSON.stringify(entry)}, ${JSON.stringify(entry)}))`;
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(boot, { eval: true, workerData: spec });
+    worker.once("message", (summary: LoadSummary) => {
+      resolve(summary);
+      void worker.terminate();
+    });
+    worker.once("error", (error) => reject(new Error("the load worker failed", { cause: error })));
+    // After a result this is a no-op: a settled promise ignores the reject.
+    worker.once("exit", (code) => reject(new Error(`the load worker exited (code ${code}) without a result`)));
+  });
+}
