@@ -5,10 +5,13 @@ import type { Logger } from "pino";
 import type { Config } from "./config/config.ts";
 import type { Db } from "./db/connect.ts";
 import { createAuthFeature } from "./features/auth/auth.feature.ts";
+import { createCommitStatusFeature } from "./features/commit-status/commit-status.feature.ts";
 import { createDeploymentsFeature } from "./features/deployments/deployments.feature.ts";
 import { getExecutor, validateExecutorConfig } from "./features/deployments/executors/registry.ts";
+import { createGatesFeature } from "./features/gates/gates.feature.ts";
 import { createProjectsFeature } from "./features/projects/projects.feature.ts";
 import { createReleasesFeature } from "./features/releases/releases.feature.ts";
+import { createReportsFeature } from "./features/reports/reports.feature.ts";
 import { registerAuth } from "./http/auth.ts";
 import { registerErrorHandling } from "./http/errors.ts";
 import { registerHealth } from "./http/health.ts";
@@ -33,6 +36,7 @@ export interface App {
     projects: ReturnType<typeof createProjectsFeature>["service"];
     releases: ReturnType<typeof createReleasesFeature>["service"];
     deployments: ReturnType<typeof createDeploymentsFeature>["service"];
+    reports: ReturnType<typeof createReportsFeature>["service"];
   };
 }
 
@@ -55,7 +59,30 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const auth = createAuthFeature({ db: db.kysely, clock });
   const projects = createProjectsFeature({ db: db.kysely, clock, validateExecutor: validateExecutorConfig });
   const releases = createReleasesFeature({ db: db.kysely, clock, projects: projects.service, enqueue });
+  const publicUrl = (config.STAGEGATE_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, "");
+  const commitStatus = createCommitStatusFeature({
+    db: db.kysely,
+    clock,
+    logger: logger.child({ component: "commit-status" }),
+    enqueue,
+    publicUrl,
+    configFor: (projectId) => projects.service.commitStatusConfig(projectId),
+  });
+  const reports = createReportsFeature({
+    onComplete: (run) => commitStatus.onRunCompleted(run),
+    db: db.kysely,
+    clock,
+    projects: projects.service,
+    limits: {
+      maxBytes: config.REPORT_MAX_BYTES,
+      maxDecompressedBytes: config.REPORT_MAX_DECOMPRESSED_BYTES,
+      maxRatio: config.REPORT_MAX_RATIO,
+    },
+    defaultBranch: config.DEFAULT_BRANCH,
+  });
+  const gates = createGatesFeature({ db: db.kysely, clock, views: reports.views, queries: reports.queries });
   const deployments = createDeploymentsFeature({
+    gates: gates.service,
     db: db.kysely,
     clock,
     logger: logger.child({ component: "deployments" }),
@@ -64,11 +91,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     getExecutor,
     enqueue,
     poke,
-    publicUrl: (config.STAGEGATE_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, ""),
+    publicUrl,
     logLimits: { headBytes: config.LOG_HEAD_BYTES, tailBytes: config.LOG_TAIL_BYTES },
     followPollMs: 250,
   });
-  for (const [type, handler] of Object.entries(deployments.jobs)) jobs.register(type, handler);
+  for (const [type, handler] of Object.entries({ ...deployments.jobs, ...commitStatus.jobs })) jobs.register(type, handler);
 
   const http = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -88,6 +115,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await api.register(projects.routes);
       await api.register(releases.routes);
       await api.register(deployments.routes);
+      for (const routes of reports.routes) await api.register(routes);
+      await api.register(gates.routes);
     },
     { prefix: "/api/v1" },
   );
@@ -95,6 +124,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   return {
     http,
     jobs,
-    services: { tokens: auth.service, projects: projects.service, releases: releases.service, deployments: deployments.service },
+    services: {
+      tokens: auth.service,
+      projects: projects.service,
+      releases: releases.service,
+      deployments: deployments.service,
+      reports: reports.service,
+    },
   };
 }

@@ -29,6 +29,7 @@ const VERBS = [
   "deploy log",
   "deploy cancel",
   "token create",
+  "report upload",
 ];
 
 async function runCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -12,6 +12,7 @@ import { registerReleaseCreate } from "./commands/release-create.ts";
 import { registerReleaseGet } from "./commands/release-get.ts";
 import { registerReleaseList } from "./commands/release-list.ts";
 import { registerPromote } from "./commands/release-promote.ts";
+import { registerReportUpload } from "./commands/report-upload.ts";
 import { registerTokenCreate } from "./commands/token-create.ts";
 import { CliContext, type CliIo } from "./context.ts";
 import { exitCodeFor, formatError } from "./errors.ts";
@@ -33,6 +34,8 @@ Usage by task:
   stagegate deploy log <id> [--follow]                   a deployment's log
   stagegate deploy cancel <id>                           stop a deployment
   stagegate token create --name <name> [--expires-in-days <n>]
+  stagegate report upload -p <project> [--commit <sha> --branch <b>] [--base <sha>] [--fail-on-gate <env>] <files…>
+                                                         send JUnit and coverage reports of a commit from CI
 
 Without --token or STAGEGATE_TOKEN, the token in ./data/admin-token (written by a local server) is used.
 Exit codes: 0 ok, 1 the operation failed (deploy failed, conflict, server error), 2 usage error,
@@ -93,5 +96,6 @@ function buildProgram(io: CliIo): { command: Command; context: CliContext } {
   registerDeployLog(deploy, context);
   registerDeployCancel(deploy, context);
   registerTokenCreate(noun("token", "API tokens: create"), context);
+  registerReportUpload(noun("report", "CI test and coverage reports: upload"), context);
   return { command: program, context };
 }

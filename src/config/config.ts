@@ -38,6 +38,18 @@ export const ConfigSchema = Type.Object({
     description: "A claimed job is lost after this without a heartbeat",
   }),
   JOB_CONCURRENCY: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: "Jobs one process runs at once" }),
+  REPORT_MAX_BYTES: Type.Integer({ minimum: 1024, default: 512 * 1024 * 1024, description: "Largest report upload on the wire" }),
+  REPORT_MAX_DECOMPRESSED_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 4 * 1024 * 1024 * 1024,
+    description: "Largest report upload after gunzip",
+  }),
+  REPORT_MAX_RATIO: Type.Integer({ minimum: 2, default: 200, description: "Largest gunzip expansion ratio accepted" }),
+  DEFAULT_BRANCH: Type.String({
+    minLength: 1,
+    default: "main",
+    description: "Branch whose latest report is the base of comparisons",
+  }),
   LOG_HEAD_BYTES: Type.Integer({
     minimum: 1024,
     default: 4 * 1024 * 1024,

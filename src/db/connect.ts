@@ -52,6 +52,30 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
+/**
+ * Kysely's SQLite driver prepares every query anew; preparing costs as much as running a small query. Queries are built
+ * from a fixed set of shapes, so a bounded cache of prepared statements by SQL text removes that cost.
+ */
+function cacheStatements(database: SQLite.Database, size: number): void {
+  const prepare = database.prepare.bind(database);
+  const cache = new Map<string, SQLite.Statement>();
+  database.prepare = ((source: string) => {
+    const hit = cache.get(source);
+    if (hit) {
+      cache.delete(source);
+      cache.set(source, hit);
+      return hit;
+    }
+    const statement = prepare(source);
+    cache.set(source, statement);
+    if (cache.size > size) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
+    }
+    return statement;
+  }) as SQLite.Database["prepare"];
+}
+
 function openSqlite(path: string): Db {
   const file = path === ":memory:" ? path : resolve(path);
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
@@ -60,6 +84,7 @@ function openSqlite(path: string): Db {
   database.pragma("busy_timeout = 10000");
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
+  cacheStatements(database, 500);
   const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
   return {
     kysely,

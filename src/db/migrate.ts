@@ -1,10 +1,14 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
 import * as core from "./migrations/0001_core.ts";
+import * as reports from "./migrations/0002_reports.ts";
+import * as commitStatus from "./migrations/0003_commit_status.ts";
 import type { Database } from "./schema.ts";
 
 // Listed in code (not read from a folder) so the same migrations run from source, a bundle or a test.
 const migrations: Record<string, Migration> = {
   "0001_core": core,
+  "0002_reports": reports,
+  "0003_commit_status": commitStatus,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

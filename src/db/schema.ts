@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
+import type { CommitStatusDeliveriesTable } from "./schema.commit-status.ts";
 
 /**
  * Row types as stored. Timestamps are ISO-8601 UTC text and JSON is text on both dialects, so
@@ -115,6 +116,88 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+export interface ReportRunsTable {
+  id: string;
+  project_id: string;
+  commit_sha: string;
+  branch: string;
+  kind: string;
+  base_sha: string | null;
+  ci_json: string | null;
+  diff_json: string | null;
+  status: string;
+  summary_json: string | null;
+  created_by: string | null;
+  created_at: string;
+  completed_at: string | null;
+}
+
+export interface ReportFilesTable {
+  id: string;
+  run_id: string;
+  name: string;
+  format: string;
+  status: string;
+  bytes: number;
+  summary_json: string | null;
+  created_at: string;
+}
+
+export interface TestCasesTable {
+  file_id: string;
+  seq: number;
+  run_id: string;
+  test_key: string;
+  suite: string;
+  classname: string | null;
+  name: string;
+  file: string | null;
+  duration_ms: number | null;
+  status: string;
+  message: string | null;
+  stack: string | null;
+  system_out: string | null;
+  system_err: string | null;
+  reruns: number;
+}
+
+export interface CoverageFilesTable {
+  file_id: string;
+  seq: number;
+  run_id: string;
+  path: string;
+  lines_json: string;
+  branches_json: string;
+  lines_covered: number;
+  lines_total: number;
+  branches_covered: number;
+  branches_total: number;
+}
+
+export interface RunCoverageTable {
+  run_id: string;
+  path: string;
+  lines_json: string;
+  branches_json: string;
+  lines_covered: number;
+  lines_total: number;
+  branches_covered: number;
+  branches_total: number;
+}
+
+export interface GateResultsTable {
+  id: string;
+  deployment_id: string | null;
+  project_id: string;
+  environment: string;
+  release_id: string;
+  passed: number;
+  results_json: string;
+  override_by: string | null;
+  override_reason: string | null;
+  created_at: string;
+}
+
 export interface Database {
   projects: ProjectsTable;
   environments: EnvironmentsTable;
@@ -124,6 +207,13 @@ export interface Database {
   jobs: JobsTable;
   api_tokens: ApiTokensTable;
   idempotency_keys: IdempotencyKeysTable;
+  report_runs: ReportRunsTable;
+  report_files: ReportFilesTable;
+  test_cases: TestCasesTable;
+  coverage_files: CoverageFilesTable;
+  run_coverage: RunCoverageTable;
+  gate_results: GateResultsTable;
+  commit_status_deliveries: CommitStatusDeliveriesTable;
 }
 
 /** A Kysely handle that is either the database or an open transaction: stores take this. */

@@ -14,17 +14,13 @@ import type {
   Release,
   ReleaseDetail,
 } from "../shared/api.ts";
-import { errorFromResponse, invalidResponse, networkError } from "./errors.ts";
+import { networkError } from "./errors.ts";
 import { readLines } from "./lines.ts";
 import { type PageRequest, paginate } from "./paginate.ts";
+import { ReportsClient } from "./reports.ts";
+import { path, readJson } from "./transport.ts";
 
-export interface StagegateClientOptions {
-  /** e.g. `http://localhost:8080`; a path prefix (`https://ops.example.com/stagegate`) is kept. */
-  baseUrl: string;
-  token?: string;
-  fetch?: typeof fetch;
-  userAgent?: string;
-}
+export type { StagegateClientOptions } from "./transport.ts";
 
 export interface DeploymentQuery extends PageRequest {
   environment?: string;
@@ -38,51 +34,27 @@ export interface ApplyConfigOptions {
   prune?: boolean;
 }
 
-type Query = Record<string, string | number | boolean | undefined>;
-
-interface RequestOptions {
-  method?: "GET" | "POST" | "PUT";
-  query?: Query;
-  json?: unknown;
-  text?: { body: string; contentType: string };
-  accept?: string;
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
-}
-
 /**
  * Typed client of the stagegate HTTP API (`/api/v1`). Every method throws `ApiError` on a non-2xx answer and
  * `ApiError` with status 0 / code `network_error` when the server cannot be reached.
  */
-export class StagegateClient {
-  readonly baseUrl: string;
-  readonly #token: string | undefined;
-  readonly #fetch: typeof fetch;
-  readonly #userAgent: string;
-
-  constructor(options: StagegateClientOptions) {
-    this.baseUrl = normalizeBaseUrl(options.baseUrl);
-    this.#token = options.token === "" ? undefined : options.token;
-    this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
-    this.#userAgent = options.userAgent ?? "stagegate-sdk";
-  }
-
+export class StagegateClient extends ReportsClient {
   // ── projects and config ───────────────────────────────────────────────────────────────────────────────────────
   async createProject(body: CreateProjectBody): Promise<Project> {
-    return this.#json("/api/v1/projects", { method: "POST", json: body });
+    return this.json("/api/v1/projects", { method: "POST", json: body });
   }
 
   async listProjects(page: PageRequest = {}): Promise<PageOf<Project>> {
-    return this.#json("/api/v1/projects", { query: { ...page } });
+    return this.json("/api/v1/projects", { query: { ...page } });
   }
 
   async getProject(slug: string): Promise<Project> {
-    return this.#json(path`/api/v1/projects/${slug}`);
+    return this.json(path`/api/v1/projects/${slug}`);
   }
 
   /** Applies a `stagegate.yaml` (or JSON) text as is; the project is created from the file when it does not exist. */
   async applyConfig(slug: string, text: string, options: ApplyConfigOptions = {}): Promise<ApplyConfigResult> {
-    return this.#json(path`/api/v1/projects/${slug}/config`, {
+    return this.json(path`/api/v1/projects/${slug}/config`, {
       method: "PUT",
       query: { prune: options.prune ? "true" : undefined },
       text: { body: text, contentType: options.contentType ?? "application/yaml" },
@@ -90,30 +62,30 @@ export class StagegateClient {
   }
 
   async getConfig(slug: string): Promise<string> {
-    const { response } = await this.#send(path`/api/v1/projects/${slug}/config`, { accept: "application/yaml" });
+    const { response } = await this.send(path`/api/v1/projects/${slug}/config`, { accept: "application/yaml" });
     return response.text();
   }
 
   async listEnvironments(slug: string): Promise<{ items: Environment[] }> {
-    return this.#json(path`/api/v1/projects/${slug}/environments`);
+    return this.json(path`/api/v1/projects/${slug}/environments`);
   }
 
   async status(slug: string): Promise<ProjectStatus> {
-    return this.#json(path`/api/v1/projects/${slug}/status`);
+    return this.json(path`/api/v1/projects/${slug}/status`);
   }
 
   // ── releases ──────────────────────────────────────────────────────────────────────────────────────────────────
   /** Creating a release identical to an existing one returns that one; a different commit/digest is a 409. */
   async createRelease(slug: string, body: CreateReleaseBody): Promise<Release> {
-    return this.#json(path`/api/v1/projects/${slug}/releases`, { method: "POST", json: body });
+    return this.json(path`/api/v1/projects/${slug}/releases`, { method: "POST", json: body });
   }
 
   async listReleases(slug: string, page: PageRequest = {}): Promise<PageOf<Release>> {
-    return this.#json(path`/api/v1/projects/${slug}/releases`, { query: { ...page } });
+    return this.json(path`/api/v1/projects/${slug}/releases`, { query: { ...page } });
   }
 
   async getRelease(slug: string, version: string): Promise<ReleaseDetail> {
-    return this.#json(path`/api/v1/projects/${slug}/releases/${version}`);
+    return this.json(path`/api/v1/projects/${slug}/releases/${version}`);
   }
 
   // ── deployments ───────────────────────────────────────────────────────────────────────────────────────────────
@@ -125,7 +97,7 @@ export class StagegateClient {
     options: { idempotencyKey?: string } = {},
   ): Promise<{ deployment: Deployment; created: boolean }> {
     const body: PromoteBody = { environment };
-    const { response, url } = await this.#send(path`/api/v1/projects/${slug}/releases/${version}/promote`, {
+    const { response, url } = await this.send(path`/api/v1/projects/${slug}/releases/${version}/promote`, {
       method: "POST",
       json: body,
       headers: options.idempotencyKey ? { "idempotency-key": options.idempotencyKey } : {},
@@ -134,24 +106,24 @@ export class StagegateClient {
   }
 
   async rollback(slug: string, environment: string): Promise<Deployment> {
-    return this.#json(path`/api/v1/projects/${slug}/environments/${environment}/rollback`, { method: "POST" });
+    return this.json(path`/api/v1/projects/${slug}/environments/${environment}/rollback`, { method: "POST" });
   }
 
   async getDeployment(id: string): Promise<Deployment> {
-    return this.#json(path`/api/v1/deployments/${id}`);
+    return this.json(path`/api/v1/deployments/${id}`);
   }
 
   async listDeployments(slug: string, query: DeploymentQuery = {}): Promise<PageOf<Deployment>> {
-    return this.#json(path`/api/v1/projects/${slug}/deployments`, { query: { ...query } });
+    return this.json(path`/api/v1/projects/${slug}/deployments`, { query: { ...query } });
   }
 
   async cancelDeployment(id: string): Promise<Deployment> {
-    return this.#json(path`/api/v1/deployments/${id}/cancel`, { method: "POST" });
+    return this.json(path`/api/v1/deployments/${id}/cancel`, { method: "POST" });
   }
 
   /** The log so far, as text: one `<ISO time> <stream> <message>` line per record. */
   async getLog(id: string): Promise<string> {
-    const { response } = await this.#send(path`/api/v1/deployments/${id}/log`, { accept: "text/plain" });
+    const { response } = await this.send(path`/api/v1/deployments/${id}/log`, { accept: "text/plain" });
     return response.text();
   }
 
@@ -163,7 +135,7 @@ export class StagegateClient {
     const { signal } = options;
     let opened: { response: Response; url: string };
     try {
-      opened = await this.#send(path`/api/v1/deployments/${id}/log`, {
+      opened = await this.send(path`/api/v1/deployments/${id}/log`, {
         query: { follow: 1 },
         accept: "text/plain",
         ...(signal ? { signal } : {}),
@@ -184,90 +156,15 @@ export class StagegateClient {
 
   // ── tokens, health, helpers ───────────────────────────────────────────────────────────────────────────────────
   async createToken(body: CreateTokenBody): Promise<CreatedToken> {
-    return this.#json("/api/v1/tokens", { method: "POST", json: body });
+    return this.json("/api/v1/tokens", { method: "POST", json: body });
   }
 
   async health(): Promise<{ status: string }> {
-    return this.#json("/healthz");
+    return this.json("/healthz");
   }
 
   /** Every item of a list endpoint: `client.paginate((page) => client.listReleases("demo", page))`. */
   paginate<T>(list: (page: PageRequest) => Promise<PageOf<T>>, options: { pageSize?: number } = {}): AsyncGenerator<T> {
     return paginate(list, options);
   }
-
-  async #json<T>(requestPath: string, options: RequestOptions = {}): Promise<T> {
-    const { response, url } = await this.#send(requestPath, options);
-    return readJson<T>(response, url);
-  }
-
-  async #send(requestPath: string, options: RequestOptions): Promise<{ response: Response; url: string }> {
-    const url = this.baseUrl + requestPath + queryString(options.query);
-    const headers: Record<string, string> = { accept: options.accept ?? "application/json", "user-agent": this.#userAgent };
-    if (this.#token !== undefined && requestPath.startsWith("/api/")) headers.authorization = `Bearer ${this.#token}`;
-    let body: string | undefined;
-    if (options.json !== undefined) {
-      body = JSON.stringify(options.json);
-      headers["content-type"] = "application/json";
-    } else if (options.text !== undefined) {
-      body = options.text.body;
-      headers["content-type"] = options.text.contentType;
-    }
-    let response: Response;
-    try {
-      response = await this.#fetch(url, {
-        method: options.method ?? "GET",
-        headers: { ...headers, ...options.headers },
-        body,
-        signal: options.signal,
-      });
-    } catch (error) {
-      if (options.signal?.aborted) throw error;
-      throw networkError(url, error);
-    }
-    if (!response.ok) throw await errorFromResponse(response, url);
-    return { response, url };
-  }
-}
-
-async function readJson<T>(response: Response, url: string): Promise<T> {
-  const text = await response.text();
-  try {
-    // The contract in shared/api.ts is the server's own route schema, so the shape is trusted rather than re-checked.
-    return JSON.parse(text) as T;
-  } catch (error) {
-    throw invalidResponse(url, response.status, error);
-  }
-}
-
-/** Encodes every interpolated value as one path segment, so `1.0+build/5` cannot change the route. */
-function path(strings: TemplateStringsArray, ...segments: string[]): string {
-  let out = strings[0] ?? "";
-  segments.forEach((segment, index) => {
-    // "." and ".." (even percent-encoded) are resolved away by URL parsers, and "" would hit another route.
-    if (segment === "" || segment === "." || segment === "..") throw new TypeError(`invalid path segment "${segment}"`);
-    out += encodeURIComponent(segment) + (strings[index + 1] ?? "");
-  });
-  return out;
-}
-
-function queryString(query: Query | undefined): string {
-  if (!query) return "";
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
-  const text = params.toString();
-  return text ? `?${text}` : "";
-}
-
-function normalizeBaseUrl(baseUrl: string): string {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch (error) {
-    throw new TypeError(`invalid server URL "${baseUrl}": expected http(s)://host[:port]`, { cause: error });
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new TypeError(`invalid server URL "${baseUrl}": only http:// and https:// are supported`);
-  }
-  return `${url.origin}${url.pathname}`.replace(/\/+$/, "");
 }

@@ -157,7 +157,18 @@ export const ReleaseDetail = Type.Intersect([
 ]);
 export type ReleaseDetail = Static<typeof ReleaseDetail>;
 
-export const PromoteBody = Type.Object({ environment: EnvironmentName }, { additionalProperties: false });
+export const PromoteBody = Type.Object(
+  {
+    environment: EnvironmentName,
+    override: Type.Optional(
+      Type.Object(
+        { reason: Type.String({ minLength: 10, maxLength: 2000, description: "why failing gates are overridden (recorded)" }) },
+        { additionalProperties: false },
+      ),
+    ),
+  },
+  { additionalProperties: false },
+);
 export type PromoteBody = Static<typeof PromoteBody>;
 
 export const CallbackBody = Type.Object(

@@ -13,6 +13,7 @@ export type ErrorCode =
   | "release_not_found"
   | "deployment_not_found"
   | "token_not_found"
+  | "report_run_not_found"
   | "route_not_found"
   | "project_exists"
   | "release_conflict"
@@ -21,6 +22,9 @@ export type ErrorCode =
   | "invalid_state"
   | "nothing_to_roll_back"
   | "idempotency_key_reuse"
+  | "gate_failed"
+  | "invalid_report"
+  | "unknown_report_format"
   | "payload_too_large"
   | "unsupported_media_type"
   | "internal_error";
@@ -59,6 +63,9 @@ export function conflict(
     | "project_exists"
     | "nothing_to_roll_back"
     | "idempotency_key_reuse"
+    | "gate_failed"
+    | "invalid_report"
+    | "unknown_report_format"
   >,
   message: string,
   details?: Record<string, unknown>,

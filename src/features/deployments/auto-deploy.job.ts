@@ -39,6 +39,14 @@ export function createAutoDeployJob(deps: {
       } catch (error) {
         // Not yet allowed there (its required environment has not passed): a later success brings us back.
         if (error instanceof DomainError && error.code === "lifecycle_violation") continue;
+        // Gates refuse it: nothing to do until reports change; people can still promote with an override.
+        if (error instanceof DomainError && error.code === "gate_failed") {
+          deps.logger.info(
+            { project: project.slug, release: release.version, environment: env.name, reason: error.message },
+            "auto-deploy refused by gates",
+          );
+          continue;
+        }
         throw error;
       }
     }

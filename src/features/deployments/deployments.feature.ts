@@ -4,10 +4,10 @@ import { createAutoDeployJob } from "./auto-deploy.job.ts";
 import { createDeploymentRunner, type RunnerDeps } from "./deployment.runner.ts";
 import { createDeploymentQueries } from "./deployments.queries.ts";
 import { deploymentsRoutes } from "./deployments.routes.ts";
-import { createDeploymentsService } from "./deployments.service.ts";
+import { createDeploymentsService, type DeploymentsDeps } from "./deployments.service.ts";
 import { DEPLOYMENT_JOB } from "./deployments.types.ts";
 
-export function createDeploymentsFeature(deps: RunnerDeps & { followPollMs: number }) {
+export function createDeploymentsFeature(deps: RunnerDeps & { followPollMs: number; gates: DeploymentsDeps["gates"] }) {
   const service = createDeploymentsService(deps);
   const queries = createDeploymentQueries(deps);
   const runner = createDeploymentRunner(deps);

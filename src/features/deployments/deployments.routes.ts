@@ -92,6 +92,7 @@ export function deploymentsRoutes(deps: {
             version: request.params.version,
             environment: request.body.environment,
             actor: request.actor?.name ?? null,
+            ...(request.body.override ? { override: request.body.override } : {}),
           });
           return { statusCode: created ? 201 : 200, body: deployment };
         }),

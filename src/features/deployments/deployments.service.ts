@@ -8,6 +8,8 @@ import { conflict, DomainError, notFound } from "../../shared/errors.ts";
 import { safeEqual, sha256Hex } from "../../shared/hashing.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Cursor, toPage } from "../../shared/pagination.ts";
+import type { GatesService } from "../gates/gates.service.ts";
+import type { GateEvaluation } from "../gates/gates.types.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import type { EnvironmentRecord, ProjectRecord } from "../projects/projects.types.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
@@ -26,6 +28,7 @@ export interface DeploymentsDeps {
   enqueue: (tx: Queryable, job: EnqueueOptions) => Promise<string>;
   poke: (tx: Queryable, key: string) => Promise<void>;
   logLimits: { headBytes: number; tailBytes: number };
+  gates: Pick<GatesService, "evaluate" | "record">;
 }
 
 export interface PromoteResult {
@@ -60,6 +63,7 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     release: ReleaseRecord;
     kind: DeploymentKind;
     actor: string | null;
+    gates?: { evaluation: GateEvaluation; override: { by: string; reason: string } | null };
   }): Promise<PromoteResult> {
     const { project, env, release } = input;
     const at = clock.now();
@@ -88,6 +92,15 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
           createdAt: at.toISOString(),
         });
         await deps.enqueue(tx, { type: DEPLOYMENT_JOB, key: deploymentJobKey(id), payload: { deploymentId: id } });
+        if (input.gates) {
+          await deps.gates.record(tx, {
+            deploymentId: id,
+            projectId: project.id,
+            environment: env.name,
+            releaseId: release.id,
+            ...input.gates,
+          });
+        }
         for (const old of superseded) await deps.poke(tx, deploymentJobKey(old));
         return undefined;
       });
@@ -101,11 +114,37 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     return { deployment: presentDeployment(await record(id)), created: true };
   }
 
+  /** Evaluates the environment's gates; failing ones refuse the promotion unless overridden with a reason. */
+  async function checkGates(
+    project: ProjectRecord,
+    env: EnvironmentRecord,
+    release: ReleaseRecord,
+    override: { by: string; reason: string } | null,
+  ) {
+    const gates = env.spec.gates ?? [];
+    if (gates.length === 0) return undefined;
+    const evaluation = await deps.gates.evaluate({ projectId: project.id, commitSha: release.commitSha, gates });
+    if (!evaluation.passed && !override) {
+      const failed = evaluation.results.filter((r) => !r.passed);
+      throw conflict(
+        "gate_failed",
+        `${env.name} refuses ${release.version}: ${failed.map((r) => `${r.type}: ${r.message}`).join("; ")}`,
+        {
+          environment: env.name,
+          version: release.version,
+          gates: evaluation.results,
+        },
+      );
+    }
+    return { evaluation, override: evaluation.passed ? null : override };
+  }
+
   async function promote(input: {
     slug: string;
     version: string;
     environment: string;
     actor: string | null;
+    override?: { reason: string };
   }): Promise<PromoteResult> {
     const project = await projects.record(input.slug);
     const env = await projects.environment(project, input.environment);
@@ -115,7 +154,9 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     const [current] = await store.listSucceeded(db, env.id, 1);
     if (current && current.releaseId === release.id) return { deployment: presentDeployment(current), created: false };
     await checkLifecycle(project, env, release);
-    return enqueueDeployment({ project, env, release, kind: "deploy", actor: input.actor });
+    const override = input.override ? { by: input.actor ?? "unknown", reason: input.override.reason } : null;
+    const gates = await checkGates(project, env, release, override);
+    return enqueueDeployment({ project, env, release, kind: "deploy", actor: input.actor, ...(gates ? { gates } : {}) });
   }
 
   async function rollback(input: { slug: string; environment: string; actor: string | null }): Promise<PromoteResult> {

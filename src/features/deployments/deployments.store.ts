@@ -170,9 +170,7 @@ export async function listDeployments(
   if (filter.status) query = query.where("d.status", "=", filter.status);
   const before = filter.before;
   if (before) {
-    query = query.where((eb) =>
-      eb.or([eb("d.created_at", "<", before.at), eb.and([eb("d.created_at", "=", before.at), eb("d.id", "<", before.id)])]),
-    );
+    query = query.where((eb) => eb(eb.refTuple("d.created_at", "d.id"), "<", eb.tuple(before.at, before.id)));
   }
   return (await query.execute()).map(toDeployment);
 }

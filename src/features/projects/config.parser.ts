@@ -4,6 +4,8 @@ import { isMap, LineCounter, type Node, parseDocument } from "yaml";
 import { EnvironmentName, Slug } from "../../shared/api.ts";
 import { parseDuration } from "../../shared/duration.ts";
 import { DomainError } from "../../shared/errors.ts";
+import { CommitStatusConfigSchema } from "../commit-status/commit-status.types.ts";
+import { GateSpecSchema } from "../gates/gates.types.ts";
 import type { ExecutorConfigValidator, ProjectConfig, StepSpec } from "./projects.types.ts";
 
 const Duration = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })]);
@@ -28,6 +30,7 @@ const EnvironmentSchema = Type.Object(
     ),
     steps: Type.Optional(Type.Array(StepSchema, { minItems: 1, maxItems: 20 })),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
+    gates: Type.Optional(Type.Array(GateSpecSchema, { maxItems: 20 })),
     backoff: Type.Optional(Duration),
   },
   { additionalProperties: false },
@@ -38,6 +41,7 @@ export const StagegateYamlSchema = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     repo: Type.Optional(Type.String({ maxLength: 2000 })),
     environments: Type.Array(EnvironmentSchema, { minItems: 1, maxItems: 50 }),
+    commitStatus: Type.Optional(CommitStatusConfigSchema),
   },
   { additionalProperties: false },
 );
@@ -45,7 +49,6 @@ type StagegateYaml = Static<typeof StagegateYamlSchema>;
 
 /** Keys later features add; named here so the error says "not yet" instead of "unknown". */
 const NOT_YET: Record<string, string> = {
-  gates: "quality gates",
   approval: "approvals",
   notifications: "notification channels",
   flags: "feature flags",
@@ -163,7 +166,7 @@ function normalise(
       position: index,
       requires,
       autoDeployBranch: env.autoDeploy?.branch ?? null,
-      spec: { steps, retries: env.retries ?? 0, backoffMs: backoffMs ?? 0 },
+      spec: { steps, retries: env.retries ?? 0, backoffMs: backoffMs ?? 0, ...(env.gates?.length ? { gates: env.gates } : {}) },
     };
   });
   if (issues.length > 0) throw configError(issues);
@@ -171,6 +174,7 @@ function normalise(
     ...(file.project === undefined ? {} : { project: file.project }),
     ...(file.name === undefined ? {} : { name: file.name }),
     ...(file.repo === undefined ? {} : { repo: file.repo }),
+    ...(file.commitStatus === undefined ? {} : { commitStatus: file.commitStatus }),
     environments,
   };
 }

@@ -6,6 +6,7 @@ import type { Clock } from "../../shared/clock.ts";
 import { conflict, DomainError, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Cursor, toPage } from "../../shared/pagination.ts";
+import type { CommitStatusConfig } from "../commit-status/commit-status.types.ts";
 import { parseProjectConfig } from "./config.parser.ts";
 import * as store from "./projects.store.ts";
 import type { EnvironmentRecord, ExecutorConfigValidator, ProjectConfig, ProjectRecord } from "./projects.types.ts";
@@ -22,6 +23,8 @@ export interface ProjectsService {
   environment(project: ProjectRecord, name: string): Promise<EnvironmentRecord>;
   applyConfig(slug: string, text: string, options: { prune: boolean }): Promise<ApplyConfigResult>;
   configSource(slug: string): Promise<string>;
+  /** The applied stagegate.yaml's `commitStatus:` block, secrets resolved from the environment. */
+  commitStatusConfig(projectId: string): Promise<CommitStatusConfig | null>;
 }
 
 export function createProjectsService(deps: {
@@ -191,6 +194,12 @@ export function createProjectsService(deps: {
 
     applyConfig,
 
+    async commitStatusConfig(projectId) {
+      const json = await store.findConfigJson(db, projectId);
+      const config = json ? (JSON.parse(json) as ProjectConfig).commitStatus : undefined;
+      return config ? { ...config, token: resolveSecret(config.token) } : null;
+    },
+
     async configSource(slug) {
       const project = await record(slug);
       const source = await store.findConfigSource(db, project.id);
@@ -198,4 +207,9 @@ export function createProjectsService(deps: {
       return source;
     },
   };
+}
+
+/** `${env:NAME}` reads a secret from the server's environment, so tokens need not be written in stagegate.yaml. */
+export function resolveSecret(value: string): string {
+  return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => process.env[name] ?? "");
 }

@@ -131,3 +131,8 @@ export async function countDeployments(db: Queryable, environmentId: string, sta
   if (statuses) query = query.where("status", "in", statuses);
   return Number((await query.executeTakeFirstOrThrow()).n);
 }
+
+export async function findConfigJson(db: Queryable, projectId: string): Promise<string | null> {
+  const row = await db.selectFrom("projects").select("config_json").where("id", "=", projectId).executeTakeFirst();
+  return row?.config_json ?? null;
+}

@@ -1,3 +1,6 @@
+import type { CommitStatusConfig } from "../commit-status/commit-status.types.ts";
+import type { GateSpec } from "../gates/gates.types.ts";
+
 /** One executor invocation of an environment's deploy, in order. `executor:` in stagegate.yaml is a one-step list. */
 export interface StepSpec {
   name: string;
@@ -8,6 +11,8 @@ export interface StepSpec {
 /** What an environment does when a release is deployed to it, as stored (normalised from stagegate.yaml). */
 export interface EnvironmentSpec {
   steps: StepSpec[];
+  /** Quality gates a release's commit must pass to be promoted here (absent in specs stored before gates existed). */
+  gates?: GateSpec[];
   /** Extra attempts of a step after a retryable error. */
   retries: number;
   /** Base delay before the first retry; doubles each time. */
@@ -36,6 +41,7 @@ export interface EnvironmentRecord {
 
 export interface ProjectConfig {
   project?: string;
+  commitStatus?: CommitStatusConfig;
   name?: string;
   repo?: string;
   environments: Array<Omit<EnvironmentRecord, "id" | "projectId">>;

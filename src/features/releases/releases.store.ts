@@ -70,9 +70,7 @@ export async function listReleases(
     .limit(page.limit + 1);
   const before = page.before;
   if (before) {
-    query = query.where((eb) =>
-      eb.or([eb("created_at", "<", before.at), eb.and([eb("created_at", "=", before.at), eb("id", "<", before.id)])]),
-    );
+    query = query.where((eb) => eb(eb.refTuple("created_at", "id"), "<", eb.tuple(before.at, before.id)));
   }
   return (await query.execute()).map(toRelease);
 }

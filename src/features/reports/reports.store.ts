@@ -1,0 +1,337 @@
+import { sql } from "kysely";
+import type { Queryable, ReportRunsTable, TestCasesTable } from "../../db/schema.ts";
+import type { Cursor } from "../../shared/pagination.ts";
+import type { ReportSummary } from "../../shared/reports.api.ts";
+import type { CaseRow, CoverageRow, ReportFileRecord, ReportRunRecord, StoredFileSummary } from "./reports.types.ts";
+
+const BATCH = 400;
+
+function toRun(row: ReportRunsTable & { slug: string }): ReportRunRecord {
+  return {
+    id: row.id,
+    projectId: row.project_id,
+    projectSlug: row.slug,
+    commitSha: row.commit_sha,
+    branch: row.branch,
+    kind: row.kind,
+    baseSha: row.base_sha,
+    ci: row.ci_json ? (JSON.parse(row.ci_json) as ReportRunRecord["ci"]) : null,
+    diff: row.diff_json ? (JSON.parse(row.diff_json) as ReportRunRecord["diff"]) : null,
+    status: row.status === "complete" ? "complete" : "open",
+    summary: row.summary_json ? (JSON.parse(row.summary_json) as ReportSummary) : null,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    completedAt: row.completed_at,
+  };
+}
+
+const runs = (db: Queryable) =>
+  db.selectFrom("report_runs as r").innerJoin("projects as p", "p.id", "r.project_id").selectAll("r").select("p.slug");
+
+export async function insertRun(db: Queryable, run: ReportRunRecord): Promise<void> {
+  await db
+    .insertInto("report_runs")
+    .values({
+      id: run.id,
+      project_id: run.projectId,
+      commit_sha: run.commitSha,
+      branch: run.branch,
+      kind: run.kind,
+      base_sha: run.baseSha,
+      ci_json: run.ci ? JSON.stringify(run.ci) : null,
+      diff_json: run.diff ? JSON.stringify(run.diff) : null,
+      status: run.status,
+      summary_json: null,
+      created_by: run.createdBy,
+      created_at: run.createdAt,
+      completed_at: null,
+    })
+    .execute();
+}
+
+export async function findRun(db: Queryable, id: string): Promise<ReportRunRecord | undefined> {
+  const row = await runs(db).where("r.id", "=", id).executeTakeFirst();
+  return row ? toRun(row) : undefined;
+}
+
+/** Completed runs of a commit, newest first (optionally of one kind). */
+export async function runsOfCommit(
+  db: Queryable,
+  projectId: string,
+  commitSha: string,
+  kind?: string,
+): Promise<ReportRunRecord[]> {
+  let query = runs(db)
+    .where("r.project_id", "=", projectId)
+    .where("r.commit_sha", "=", commitSha.toLowerCase())
+    .where("r.status", "=", "complete");
+  if (kind) query = query.where("r.kind", "=", kind);
+  return (await query.orderBy("r.created_at", "desc").execute()).map(toRun);
+}
+
+export async function latestCompleted(
+  db: Queryable,
+  filter: { projectId: string; branch: string; kind: string; before?: string },
+): Promise<ReportRunRecord | undefined> {
+  let query = runs(db)
+    .where("r.project_id", "=", filter.projectId)
+    .where("r.branch", "=", filter.branch)
+    .where("r.kind", "=", filter.kind)
+    .where("r.status", "=", "complete");
+  if (filter.before) query = query.where("r.created_at", "<", filter.before);
+  const row = await query.orderBy("r.created_at", "desc").limit(1).executeTakeFirst();
+  return row ? toRun(row) : undefined;
+}
+
+export async function listRuns(
+  db: Queryable,
+  filter: { projectId: string; branch?: string; kind?: string; commitSha?: string; limit: number; before?: Cursor },
+): Promise<ReportRunRecord[]> {
+  let query = runs(db)
+    .where("r.project_id", "=", filter.projectId)
+    .orderBy("r.created_at", "desc")
+    .orderBy("r.id", "desc")
+    .limit(filter.limit + 1);
+  if (filter.branch) query = query.where("r.branch", "=", filter.branch);
+  if (filter.kind) query = query.where("r.kind", "=", filter.kind);
+  if (filter.commitSha) query = query.where("r.commit_sha", "=", filter.commitSha.toLowerCase());
+  const before = filter.before;
+  if (before) query = query.where((eb) => eb(eb.refTuple("r.created_at", "r.id"), "<", eb.tuple(before.at, before.id)));
+  return (await query.execute()).map(toRun);
+}
+
+export async function completeRun(db: Queryable, id: string, summary: ReportSummary, at: string): Promise<void> {
+  await db
+    .updateTable("report_runs")
+    .set({ status: "complete", summary_json: JSON.stringify(summary), completed_at: at })
+    .where("id", "=", id)
+    .execute();
+}
+
+export async function insertFile(
+  db: Queryable,
+  file: { id: string; runId: string; name: string; format: string; at: string },
+): Promise<void> {
+  await db
+    .insertInto("report_files")
+    .values({
+      id: file.id,
+      run_id: file.runId,
+      name: file.name,
+      format: file.format,
+      status: "uploading",
+      bytes: 0,
+      summary_json: null,
+      created_at: file.at,
+    })
+    .execute();
+}
+
+/** Makes an uploaded file visible and retires the earlier file of the same name, in the caller's transaction. */
+export async function publishFile(
+  db: Queryable,
+  file: { id: string; runId: string; name: string; bytes: number; summary: StoredFileSummary },
+): Promise<void> {
+  await db
+    .deleteFrom("report_files")
+    .where("run_id", "=", file.runId)
+    .where("name", "=", file.name)
+    .where("status", "=", "stored")
+    .execute();
+  await db
+    .updateTable("report_files")
+    .set({ status: "stored", bytes: file.bytes, summary_json: JSON.stringify(file.summary) })
+    .where("id", "=", file.id)
+    .execute();
+}
+
+export async function deleteFile(db: Queryable, id: string): Promise<void> {
+  await db.deleteFrom("report_files").where("id", "=", id).execute();
+}
+
+export async function listFiles(db: Queryable, runId: string): Promise<ReportFileRecord[]> {
+  const rows = await db
+    .selectFrom("report_files")
+    .selectAll()
+    .where("run_id", "=", runId)
+    .where("status", "=", "stored")
+    .orderBy("name")
+    .execute();
+  return rows.map((row) => ({
+    id: row.id,
+    runId: row.run_id,
+    name: row.name,
+    format: row.format,
+    bytes: row.bytes,
+    summary: row.summary_json
+      ? (JSON.parse(row.summary_json) as StoredFileSummary)
+      : { cases: 0, coverageFiles: 0, warnings: [] },
+  }));
+}
+
+export async function insertCases(db: Queryable, fileId: string, runId: string, cases: CaseRow[]): Promise<void> {
+  for (let i = 0; i < cases.length; i += BATCH) {
+    const values = cases.slice(i, i + BATCH).map((c) => ({
+      file_id: fileId,
+      run_id: runId,
+      seq: c.seq,
+      test_key: c.testKey,
+      suite: c.suite,
+      classname: c.classname,
+      name: c.name,
+      file: c.file,
+      duration_ms: c.durationMs,
+      status: c.status,
+      message: c.message,
+      stack: c.stack,
+      system_out: c.systemOut,
+      system_err: c.systemErr,
+      reruns: c.reruns,
+    }));
+    await db.insertInto("test_cases").values(values).execute();
+  }
+}
+
+export async function insertCoverage(
+  db: Queryable,
+  fileId: string,
+  runId: string,
+  rows: CoverageRow[],
+  firstSeq: number,
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += BATCH) {
+    const values = rows.slice(i, i + BATCH).map((r, j) => ({
+      file_id: fileId,
+      seq: firstSeq + i + j,
+      run_id: runId,
+      path: r.path,
+      lines_json: JSON.stringify(r.lines),
+      branches_json: JSON.stringify(r.branches),
+      lines_covered: r.linesCovered,
+      lines_total: r.linesTotal,
+      branches_covered: r.branchesCovered,
+      branches_total: r.branchesTotal,
+    }));
+    await db.insertInto("coverage_files").values(values).execute();
+  }
+}
+
+/** Only visible (stored) files count. */
+const storedFile = (db: Queryable, runId: string) =>
+  db.selectFrom("report_files").select("id").where("run_id", "=", runId).where("status", "=", "stored");
+
+export async function countByStatus(db: Queryable, runId: string): Promise<{ status: string; n: number; duration: number }[]> {
+  const rows = await db
+    .selectFrom("test_cases")
+    .select(["status", (eb) => eb.fn.countAll<number>().as("n"), sql<number>`coalesce(sum(duration_ms), 0)`.as("duration")])
+    .where("run_id", "=", runId)
+    .where("file_id", "in", storedFile(db, runId))
+    .groupBy("status")
+    .execute();
+  return rows.map((r) => ({ status: r.status, n: Number(r.n), duration: Number(r.duration) }));
+}
+
+export async function listCases(
+  db: Queryable,
+  filter: { runIds: string[]; statuses?: string[]; search?: string; order: "name" | "slowest"; limit: number; offset?: number },
+): Promise<TestCasesTable[]> {
+  if (filter.runIds.length === 0) return [];
+  let query = db
+    .selectFrom("test_cases")
+    .selectAll()
+    .where("run_id", "in", filter.runIds)
+    .where(
+      "file_id",
+      "in",
+      db.selectFrom("report_files").select("id").where("run_id", "in", filter.runIds).where("status", "=", "stored"),
+    );
+  if (filter.statuses) query = query.where("status", "in", filter.statuses);
+  if (filter.search)
+    query = query.where((eb) => eb.or([eb("name", "like", `%${filter.search}%`), eb("classname", "like", `%${filter.search}%`)]));
+  query =
+    filter.order === "slowest"
+      ? query.where("duration_ms", "is not", null).orderBy("duration_ms", "desc")
+      : query.orderBy("file_id").orderBy("seq");
+  return query
+    .limit(filter.limit)
+    .offset(filter.offset ?? 0)
+    .execute();
+}
+
+export async function coverageOfRun(db: Queryable, runId: string) {
+  return db
+    .selectFrom("coverage_files")
+    .select(["path", "lines_json", "branches_json", "lines_covered", "lines_total"])
+    .where("run_id", "=", runId)
+    .where("file_id", "in", storedFile(db, runId))
+    .execute();
+}
+
+export async function replaceRunCoverage(db: Queryable, runId: string, rows: CoverageRow[]): Promise<void> {
+  await db.deleteFrom("run_coverage").where("run_id", "=", runId).execute();
+  for (let i = 0; i < rows.length; i += BATCH) {
+    const values = rows.slice(i, i + BATCH).map((r) => ({
+      run_id: runId,
+      path: r.path,
+      lines_json: JSON.stringify(r.lines),
+      branches_json: JSON.stringify(r.branches),
+      lines_covered: r.linesCovered,
+      lines_total: r.linesTotal,
+      branches_covered: r.branchesCovered,
+      branches_total: r.branchesTotal,
+    }));
+    await db.insertInto("run_coverage").values(values).execute();
+  }
+}
+
+export async function listRunCoverage(db: Queryable, runId: string, filter: { prefix?: string; limit: number; after?: string }) {
+  let query = db
+    .selectFrom("run_coverage")
+    .selectAll()
+    .where("run_id", "=", runId)
+    .orderBy("path")
+    .limit(filter.limit + 1);
+  if (filter.prefix) query = query.where("path", "like", `${filter.prefix.replace(/[%_]/g, "")}%`);
+  if (filter.after) query = query.where("path", ">", filter.after);
+  return query.execute();
+}
+
+/** Test keys of a run with a given outcome set, for comparisons and flaky detection. */
+export async function keysWithStatus(
+  db: Queryable,
+  runIds: string[],
+  statuses: string[],
+): Promise<{ test_key: string; name: string; classname: string | null; status: string }[]> {
+  if (runIds.length === 0) return [];
+  return db
+    .selectFrom("test_cases")
+    .select(["test_key", "name", "classname", "status"])
+    .where("run_id", "in", runIds)
+    .where("status", "in", statuses)
+    .where(
+      "file_id",
+      "in",
+      db.selectFrom("report_files").select("id").where("run_id", "in", runIds).where("status", "=", "stored"),
+    )
+    .execute();
+}
+
+/** How many test keys of `runId` do not occur in `otherRunId`. */
+export async function countKeysMissingFrom(db: Queryable, runId: string, otherRunId: string): Promise<number> {
+  const row = await db
+    .selectFrom("test_cases as a")
+    .select((eb) => eb.fn.count<number>(sql`distinct a.test_key`).as("n"))
+    .where("a.run_id", "=", runId)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom("test_cases as b")
+            .select("b.seq")
+            .where("b.run_id", "=", otherRunId)
+            .whereRef("b.test_key", "=", "a.test_key"),
+        ),
+      ),
+    )
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}

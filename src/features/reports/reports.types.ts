@@ -1,0 +1,61 @@
+import type { PatchDiff, ReportSummary } from "../../shared/reports.api.ts";
+
+export interface ReportRunRecord {
+  id: string;
+  projectId: string;
+  projectSlug: string;
+  commitSha: string;
+  branch: string;
+  kind: string;
+  baseSha: string | null;
+  ci: { provider?: string; url?: string; job?: string } | null;
+  diff: { files: PatchDiff; pathPrefix?: string } | null;
+  status: "open" | "complete";
+  summary: ReportSummary | null;
+  createdBy: string | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export interface StoredFileSummary {
+  cases: number;
+  coverageFiles: number;
+  warnings: string[];
+}
+
+export interface ReportFileRecord {
+  id: string;
+  runId: string;
+  name: string;
+  format: string;
+  bytes: number;
+  summary: StoredFileSummary;
+}
+
+/** A case row ready to insert. */
+export interface CaseRow {
+  seq: number;
+  testKey: string;
+  suite: string;
+  classname: string | null;
+  name: string;
+  file: string | null;
+  durationMs: number | null;
+  status: string;
+  message: string | null;
+  stack: string | null;
+  systemOut: string | null;
+  systemErr: string | null;
+  reruns: number;
+}
+
+/** Line coverage in the compact stored form. */
+export interface CoverageRow {
+  path: string;
+  lines: [number, number][];
+  branches: [number, number, number][];
+  linesCovered: number;
+  linesTotal: number;
+  branchesCovered: number;
+  branchesTotal: number;
+}
