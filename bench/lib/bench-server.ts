@@ -1,11 +1,4 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import pino from "pino";
-import { type App, buildApp } from "../../src/app.ts";
-import { loadConfig } from "../../src/config/config.ts";
-import type { Db } from "../../src/db/connect.ts";
-import { testDb } from "../../test/helpers/db.ts";
+import { startBenchApp } from "./bench-app.ts";
 
 export interface BenchServer {
   origin: string;
@@ -19,34 +12,19 @@ export interface BenchServer {
 
 /**
  * The real server as `main.ts` runs it, on a migrated SQLite *file* (WAL, like a user's), with production defaults for
- * everything but logging and the demo seed.
+ * everything but logging and the demo seed: `startBenchApp` plus the job runner and a listener on 127.0.0.1.
  */
 export async function startBenchServer(): Promise<BenchServer> {
-  const dir = await mkdtemp(join(tmpdir(), "stagegate-bench-"));
-  let db: Db | undefined;
-  let app: App | undefined;
-  const close = async (): Promise<void> => {
-    try {
-      await app?.jobs.stop();
-      await app?.http.close();
-      await db?.close();
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  };
+  const bench = await startBenchApp();
   try {
-    db = await testDb("sqlite", dir);
-    const config = loadConfig({ LOG_LEVEL: "silent", STAGEGATE_DEMO: "0", DATA_DIR: dir });
-    app = await buildApp({ config, db, logger: pino({ level: "silent" }) });
-    const token = await app.services.tokens.bootstrapAdmin();
-    if (!token) throw new Error("bootstrapAdmin returned no token on a fresh database");
+    const { app, db, token } = bench;
     app.jobs.start();
     const origin = await app.http.listen({ host: "127.0.0.1", port: 0 });
     const kysely = db.kysely;
     return {
       origin,
       token,
-      database: db.describe,
+      database: bench.database,
       async openJobs() {
         const row = await kysely
           .selectFrom("jobs")
@@ -55,10 +33,10 @@ export async function startBenchServer(): Promise<BenchServer> {
           .executeTakeFirstOrThrow();
         return Number(row.n);
       },
-      close,
+      close: bench.close,
     };
   } catch (error) {
-    await close().catch(() => undefined);
+    await bench.close().catch(() => undefined);
     throw new Error("could not start the bench server", { cause: error });
   }
 }

@@ -35,6 +35,11 @@ export function resultsTable(rows: Measured[], options: { baseline: LoadSummary;
     ratio(s.p99, baseline.p99),
     s.p99 < targetP99Ms ? "PASS" : "FAIL",
   ]);
+  return markdownTable(header, lines);
+}
+
+/** Columns padded to their widest cell, so the table reads well in a terminal and pastes into Markdown as it is. */
+export function markdownTable(header: string[], lines: string[][]): string {
   const widths = header.map((title, column) => Math.max(title.length, ...lines.map((line) => line[column]?.length ?? 0)));
   const format = (cells: string[]): string => `| ${cells.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join(" | ")} |`;
   const rule = `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`;

@@ -3,6 +3,7 @@ import type { ReportRunDetail, TestCase } from "../shared/reports.api.ts";
 import { firstLine, renderReportSummary } from "./report-summary.ts";
 
 const failure = (name: string, message: string | null, stack: string | null = null): TestCase => ({
+  key: `k-${name}`,
   suite: "cart",
   classname: "cart.spec",
   name,

@@ -93,6 +93,7 @@ export const ReportRun = Type.Object({
 export type ReportRun = Static<typeof ReportRun>;
 
 export const TestCase = Type.Object({
+  key: Type.String({ description: "identity of the test across runs: use it for its history" }),
   suite: Type.String(),
   classname: Nullable(Type.String()),
   name: Type.String(),
@@ -133,3 +134,22 @@ export const ReportRunDetail = Type.Intersect([
   }),
 ]);
 export type ReportRunDetail = Static<typeof ReportRunDetail>;
+
+export const TestHistory = Type.Object({
+  key: Type.String(),
+  name: Nullable(Type.String()),
+  items: Type.Array(
+    Type.Object({
+      runId: Type.String(),
+      commitSha: Type.String(),
+      branch: Type.String(),
+      kind: Type.String(),
+      status: Type.String(),
+      durationMs: Nullable(Type.Number()),
+      at: Type.String(),
+    }),
+    { description: "newest first" },
+  ),
+  counts: Type.Record(Type.String(), Type.Integer()),
+});
+export type TestHistory = Static<typeof TestHistory>;

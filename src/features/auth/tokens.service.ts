@@ -8,6 +8,7 @@ import { countTokens, findTokenByHash, insertToken, touchToken } from "./tokens.
 import type { Actor, ApiToken } from "./tokens.types.ts";
 
 const TOUCH_EVERY_MS = 60_000;
+const CACHE_MS = 5_000;
 
 export interface TokensService {
   create(input: {
@@ -25,6 +26,17 @@ export function createTokensService(deps: { db: Kysely<Database>; clock: Clock }
   const { db, clock } = deps;
   // Last-used time is advisory: write it at most once a minute per token, not on every request.
   const lastTouched = new Map<string, number>();
+  // A token seen in the last few seconds is not looked up again: one query less on every request. Revocation
+  // (with roles, later) must clear this cache; other replicas notice within CACHE_MS.
+  const recent = new Map<string, { token: Awaited<ReturnType<typeof findTokenByHash>>; until: number }>();
+  async function lookup(hash: string, now: number) {
+    const cached = recent.get(hash);
+    if (cached && cached.until > now) return cached.token;
+    const token = await findTokenByHash(db, hash);
+    if (recent.size >= 1000) recent.clear();
+    recent.set(hash, { token, until: now + CACHE_MS });
+    return token;
+  }
 
   async function create(input: { name: string; expiresInDays?: number; createdBy: string | null; secret?: string }) {
     const now = clock.now();
@@ -46,8 +58,8 @@ export function createTokensService(deps: { db: Kysely<Database>; clock: Clock }
 
     async authenticate(secret) {
       if (!secret) throw new DomainError("unauthorized", "Send an API token: Authorization: Bearer <token>");
-      const found = await findTokenByHash(db, sha256Hex(secret));
       const now = clock.now();
+      const found = await lookup(sha256Hex(secret), now.getTime());
       if (!found || found.revokedAt) throw new DomainError("unauthorized", "The API token is not valid (unknown or revoked)");
       if (found.expiresAt && found.expiresAt <= now.toISOString()) {
         throw new DomainError("unauthorized", `The API token expired at ${found.expiresAt}; create a new one`);

@@ -28,6 +28,18 @@ type JoinedRow = DeploymentsTable & {
   project_slug: string;
 };
 
+// Every deployment row of an environment carries the same spec text: parse each distinct text once, not once per row.
+const specs = new Map<string, EnvironmentSpec>();
+function parseSpec(json: string): EnvironmentSpec {
+  let spec = specs.get(json);
+  if (!spec) {
+    spec = JSON.parse(json) as EnvironmentSpec;
+    if (specs.size >= 256) specs.clear();
+    specs.set(json, spec);
+  }
+  return spec;
+}
+
 function toDeployment(row: JoinedRow): DeploymentRecord {
   return {
     id: row.id,
@@ -35,7 +47,7 @@ function toDeployment(row: JoinedRow): DeploymentRecord {
     projectSlug: row.project_slug,
     environmentId: row.environment_id,
     environmentName: row.environment_name,
-    environmentSpec: JSON.parse(row.environment_spec) as EnvironmentSpec,
+    environmentSpec: parseSpec(row.environment_spec),
     releaseId: row.release_id,
     releaseVersion: row.release_version,
     kind: row.kind as DeploymentKind,

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { ErrorBody, Slug } from "../../shared/api.ts";
-import { ReportRun, TestCounts } from "../../shared/reports.api.ts";
+import { ReportRun, TestCounts, TestHistory } from "../../shared/reports.api.ts";
 import type { ReportViews } from "./reports.views.ts";
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
@@ -66,6 +66,28 @@ export function reportViewsRoutes(views: ReportViews): FastifyPluginAsyncTypebox
           ...(request.query.branch ? { branch: request.query.branch } : {}),
           runs: request.query.runs ?? 100,
           limit: request.query.limit ?? 50,
+        }),
+    );
+
+    app.get(
+      "/projects/:slug/tests/:key/history",
+      {
+        schema: {
+          tags: ["reports"],
+          summary: "The last outcomes of one test (its `key` from a run's tests), newest first",
+          params: Type.Object({ slug: Slug, key: Type.String({ pattern: "^[0-9a-f]{8,64}$" }) }),
+          querystring: Type.Object({
+            branch: Type.Optional(Type.String({ maxLength: 255 })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 30 })),
+          }),
+          response: { 200: TestHistory, ...errors },
+        },
+      },
+      async (request) =>
+        views.history(request.params.slug, {
+          testKey: request.params.key,
+          ...(request.query.branch ? { branch: request.query.branch } : {}),
+          limit: request.query.limit ?? 30,
         }),
     );
 

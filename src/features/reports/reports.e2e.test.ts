@@ -153,6 +153,19 @@ describe.each(testDialects())("reports on %s", (dialect) => {
       items: { name: string; commits: number }[];
     }>();
     expect(flaky.items).toContainEqual(expect.objectContaining({ name: "pkg.T › wobbly", commits: 1 }));
+    const cases = (await t.request({ method: "GET", url: `/api/v1/report-runs/${retry.id}/tests?q=wobbly` })).json<{
+      items: TestCase[];
+    }>();
+    const key = cases.items[0]?.key ?? "";
+    const history = (await t.request({ method: "GET", url: `/api/v1/projects/rep/tests/${key}/history?branch=main` })).json<{
+      items: { runId: string; status: string }[];
+      counts: Record<string, number>;
+    }>();
+    expect(history.items.map((h) => [h.runId, h.status])).toEqual([
+      [retry.id, "passed"],
+      [first.id, "failed"],
+    ]);
+    expect(history.counts).toEqual({ passed: 1, failed: 1 });
   });
 
   it("refuses promotion when a gate fails, with evidence, and records an override with its reason", async () => {

@@ -12,6 +12,7 @@ export const FAILED = ["failed", "errored"];
 
 export function presentCase(row: TestCasesTable): TestCase {
   return {
+    key: row.test_key,
     suite: row.suite,
     classname: row.classname,
     name: row.name,

@@ -335,3 +335,31 @@ export async function countKeysMissingFrom(db: Queryable, runId: string, otherRu
     .executeTakeFirstOrThrow();
   return Number(row.n);
 }
+
+/** The last outcomes of one test in a project's completed runs (optionally of one branch), newest first. */
+export async function testHistory(db: Queryable, filter: { projectId: string; testKey: string; branch?: string; limit: number }) {
+  let query = db
+    .selectFrom("test_cases as c")
+    .innerJoin("report_runs as r", "r.id", "c.run_id")
+    .innerJoin("report_files as f", "f.id", "c.file_id")
+    .select([
+      "r.id as run_id",
+      "r.commit_sha",
+      "r.branch",
+      "r.kind",
+      "r.created_at",
+      "c.status",
+      "c.duration_ms",
+      "c.name",
+      "c.classname",
+    ])
+    .where("c.test_key", "=", filter.testKey)
+    .where("r.project_id", "=", filter.projectId)
+    .where("r.status", "=", "complete")
+    .where("f.status", "=", "stored")
+    .orderBy("r.created_at", "desc")
+    .orderBy("r.id", "desc")
+    .limit(filter.limit);
+  if (filter.branch) query = query.where("r.branch", "=", filter.branch);
+  return query.execute();
+}

@@ -2,7 +2,7 @@ import type { Kysely } from "kysely";
 import type { Database } from "../../db/schema.ts";
 import type { Cursor } from "../../shared/pagination.ts";
 import { toPage } from "../../shared/pagination.ts";
-import type { TestCounts } from "../../shared/reports.api.ts";
+import type { TestCounts, TestHistory } from "../../shared/reports.api.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import { FAILED } from "./reports.queries.ts";
 import type { ReportsService } from "./reports.service.ts";
@@ -153,7 +153,29 @@ export function createReportViews(deps: { db: Kysely<Database>; projects: Projec
     };
   }
 
-  return { list, commit, commitReport, flakyTests, trends };
+  async function history(slug: string, filter: { testKey: string; branch?: string; limit: number }): Promise<TestHistory> {
+    const project = await projects.record(slug);
+    const rows = await store.testHistory(db, { projectId: project.id, ...filter });
+    const counts: Record<string, number> = {};
+    for (const row of rows) counts[row.status] = (counts[row.status] ?? 0) + 1;
+    const first = rows[0];
+    return {
+      key: filter.testKey,
+      name: first ? label(first) : null,
+      items: rows.map((r) => ({
+        runId: r.run_id,
+        commitSha: r.commit_sha,
+        branch: r.branch,
+        kind: r.kind,
+        status: r.status,
+        durationMs: r.duration_ms,
+        at: r.created_at,
+      })),
+      counts,
+    };
+  }
+
+  return { list, commit, commitReport, flakyTests, trends, history };
 }
 
 export type ReportViews = ReturnType<typeof createReportViews>;
