@@ -13,7 +13,7 @@ import type {
   Release,
 } from "../../src/shared/api.ts";
 import { pipelineYaml, startTestApp, type TestApp } from "../helpers/app.ts";
-import { type CliResult, spawnBin } from "../helpers/cli.ts";
+import { type CliResult, runCli, spawnBin } from "../helpers/cli.ts";
 import { testDialects } from "../helpers/db.ts";
 
 const SHA = "3f2a9c1d4e5b6a7980";
@@ -34,15 +34,7 @@ describe.each(testDialects())("the stagegate CLI against a listening server on %
   let dir: string;
 
   /** Runs the CLI in-process as `stagegate --server <url> --token <admin> …args`. */
-  const cli = async (...args: string[]): Promise<CliResult> => {
-    let stdout = "";
-    let stderr = "";
-    const code = await run(["node", "stagegate", "--server", server, "--token", t.token, ...args], {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-    });
-    return { code, stdout, stderr };
-  };
+  const cli = (...args: string[]): Promise<CliResult> => runCli(["--server", server, "--token", t.token, ...args]);
   /** `-o json` output must be JSON and nothing else. */
   const cliJson = async <T>(...args: string[]): Promise<T> => {
     const result = await cli(...args, "-o", "json");

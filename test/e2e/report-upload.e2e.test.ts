@@ -2,10 +2,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
-import { run } from "../../src/cli/main.ts";
 import type { ReportRunDetail } from "../../src/shared/reports.api.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
-import type { CliResult } from "../helpers/cli.ts";
+import { type CliResult, runCli } from "../helpers/cli.ts";
 import { testDialects } from "../helpers/db.ts";
 
 const FIXTURES = resolve(import.meta.dirname, "../../../shared/fixtures/reports");
@@ -51,15 +50,7 @@ describe.each(testDialects())("stagegate report upload against a listening serve
   /** A new commit for each test, so runs of one test do not merge into the commit report of another. */
   const nextSha = () => `abc${(++commit).toString(16).padStart(4, "0")}def0123`;
 
-  const cli = async (...args: string[]): Promise<CliResult> => {
-    let stdout = "";
-    let stderr = "";
-    const code = await run(["node", "stagegate", "--server", server, "--token", t.token, ...args], {
-      stdout: { write: (text: string) => (stdout += text) },
-      stderr: { write: (text: string) => (stderr += text) },
-    });
-    return { code, stdout, stderr };
-  };
+  const cli = (...args: string[]): Promise<CliResult> => runCli(["--server", server, "--token", t.token, ...args]);
 
   beforeAll(async () => {
     t = await startTestApp(dialect);

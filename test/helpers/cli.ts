@@ -42,3 +42,15 @@ export const sampleDeployment: Deployment = {
   startedAt: null,
   finishedAt: null,
 };
+
+/** Runs the CLI in this process (no child process), capturing what it prints. */
+export async function runCli(args: string[]): Promise<CliResult> {
+  const { run } = await import("../../src/cli/main.ts");
+  let stdout = "";
+  let stderr = "";
+  const code = await run(["node", "stagegate", ...args], {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+  });
+  return { code, stdout, stderr };
+}
