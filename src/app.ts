@@ -4,6 +4,8 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from "pino";
 import type { Config } from "./config/config.ts";
 import type { Db } from "./db/connect.ts";
+import { createApprovalsFeature } from "./features/approvals/approvals.feature.ts";
+import { createAuditFeature } from "./features/audit/audit.feature.ts";
 import { createAuthFeature } from "./features/auth/auth.feature.ts";
 import { createCommitStatusFeature } from "./features/commit-status/commit-status.feature.ts";
 import { createDeploymentsFeature } from "./features/deployments/deployments.feature.ts";
@@ -16,6 +18,7 @@ import { registerAuth } from "./http/auth.ts";
 import { registerErrorHandling } from "./http/errors.ts";
 import { registerHealth } from "./http/health.ts";
 import { registerOpenApi } from "./http/openapi.ts";
+import { registerAuthorization } from "./http/roles.ts";
 import { JobRunner } from "./jobs/job.runner.ts";
 import { type Clock, systemClock } from "./shared/clock.ts";
 
@@ -33,6 +36,7 @@ export interface App {
   jobs: JobRunner;
   services: {
     tokens: ReturnType<typeof createAuthFeature>["service"];
+    users: ReturnType<typeof createAuthFeature>["users"];
     projects: ReturnType<typeof createProjectsFeature>["service"];
     releases: ReturnType<typeof createReleasesFeature>["service"];
     deployments: ReturnType<typeof createDeploymentsFeature>["service"];
@@ -56,10 +60,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const enqueue = jobs.enqueue.bind(jobs);
   const poke = jobs.poke.bind(jobs);
 
-  const auth = createAuthFeature({ db: db.kysely, clock });
-  const projects = createProjectsFeature({ db: db.kysely, clock, validateExecutor: validateExecutorConfig });
-  const releases = createReleasesFeature({ db: db.kysely, clock, projects: projects.service, enqueue });
+  const audit = createAuditFeature({
+    db: db.kysely,
+    clock,
+    dialect: db.capabilities.dialect,
+    resolveProject: (slug) => projects.service.record(slug),
+  });
+  const projects = createProjectsFeature({
+    db: db.kysely,
+    clock,
+    validateExecutor: validateExecutorConfig,
+    audit: audit.service,
+  });
+  const releases = createReleasesFeature({ db: db.kysely, clock, projects: projects.service, enqueue, audit: audit.service });
   const publicUrl = (config.STAGEGATE_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, "");
+  const auth = createAuthFeature({ db: db.kysely, clock, projects: projects.service, publicUrl });
   const commitStatus = createCommitStatusFeature({
     db: db.kysely,
     clock,
@@ -83,6 +98,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const gates = createGatesFeature({ db: db.kysely, clock, views: reports.views, queries: reports.queries });
   const deployments = createDeploymentsFeature({
     gates: gates.service,
+    rowLocks: db.capabilities.dialect === "postgres",
+    audit: audit.service,
     db: db.kysely,
     clock,
     logger: logger.child({ component: "deployments" }),
@@ -95,7 +112,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     logLimits: { headBytes: config.LOG_HEAD_BYTES, tailBytes: config.LOG_TAIL_BYTES },
     followPollMs: 250,
   });
-  for (const [type, handler] of Object.entries({ ...deployments.jobs, ...commitStatus.jobs })) jobs.register(type, handler);
+  const approvals = createApprovalsFeature({
+    db: db.kysely,
+    clock,
+    deployments: deployments.service,
+    releases: releases.service,
+    projects: projects.service,
+    enqueue,
+    audit: audit.service,
+  });
+  for (const [type, handler] of Object.entries({ ...deployments.jobs, ...commitStatus.jobs, ...approvals.jobs }))
+    jobs.register(type, handler);
 
   const http = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -107,16 +134,29 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   registerErrorHandling(http);
   await registerOpenApi(http, VERSION);
-  registerAuth(http, auth.service);
+  await registerAuth(http, auth.authenticators);
+  registerAuthorization(http, async (request) => {
+    const params = request.params as Record<string, string | undefined>;
+    const found = async <T>(read: () => Promise<T>) => read().catch(() => undefined);
+    if (params.slug) return (await found(() => projects.service.record(params.slug ?? "")))?.id;
+    const url = request.routeOptions.url ?? "";
+    if (params.id && url.includes("/deployments/"))
+      return (await found(() => deployments.service.record(params.id ?? "")))?.projectId;
+    if (params.id && url.includes("/report-runs/"))
+      return (await found(() => reports.service.record(params.id ?? "")))?.projectId;
+    return undefined;
+  });
   registerHealth(http, db.kysely);
   await http.register(
     async (api) => {
-      await api.register(auth.routes);
+      for (const routes of auth.routes) await api.register(routes);
+      await api.register(audit.routes);
       await api.register(projects.routes);
       await api.register(releases.routes);
       await api.register(deployments.routes);
       for (const routes of reports.routes) await api.register(routes);
       await api.register(gates.routes);
+      await api.register(approvals.routes);
     },
     { prefix: "/api/v1" },
   );
@@ -126,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     jobs,
     services: {
       tokens: auth.service,
+      users: auth.users,
       projects: projects.service,
       releases: releases.service,
       deployments: deployments.service,

@@ -32,6 +32,9 @@ async function main(): Promise<void> {
     chmodSync(file, 0o600);
     process.stdout.write(`\nAdmin API token (shown once; also saved to ${file}):\n\n  ${adminToken}\n\n`);
   }
+  if (await app.services.users.bootstrapAdmin(config.STAGEGATE_ADMIN_PASSWORD)) {
+    logger.info("created user admin (global admin) with the password in STAGEGATE_ADMIN_PASSWORD");
+  }
   const seed = config.STAGEGATE_DEMO && (await shouldSeedDemo(app.services.projects));
 
   await app.http.listen({ port: config.PORT, host: config.HOST });

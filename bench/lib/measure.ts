@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay, performance } from "node:perf_hooks";
+import { performance } from "node:perf_hooks";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 
@@ -26,39 +26,58 @@ export function median(samples: number[]): number {
   return percentile(samples, 0.5);
 }
 
-/** `process.memoryUsage().rss` every `intervalMs` (the cheap `rss()` form of it), plus event-loop delay, until stopped. */
+const kernelPeakRss = (): number => process.resourceUsage().maxRSS * 1024;
+
+export interface MemorySample {
+  /** RSS when sampling started, in bytes. */
+  before: number;
+  /**
+   * Highest RSS seen: the 50 ms samples, or the kernel's high-water mark (`maxRSS`) when it rose while sampling, since
+   * a peak reached while the event loop was blocked is never sampled.
+   */
+  peak: number;
+  after: number;
+  samples: number;
+  /** Longest stretch without a timer turn (gap between ticks minus the interval): how long a request could have waited. */
+  blockedMs: number;
+}
+
+/** `process.memoryUsage().rss` every `intervalMs` (the cheap `rss()` form of it) until stopped. */
 export class RssSampler {
   private peak: number;
   private samples = 0;
+  private lastTick = performance.now();
+  private longestGap = 0;
   private readonly timer: NodeJS.Timeout;
-  private readonly loop = monitorEventLoopDelay({ resolution: 10 });
+  private readonly kernelPeakBefore = kernelPeakRss();
   readonly before: number;
 
-  constructor(intervalMs = 50) {
+  constructor(private readonly intervalMs = 50) {
     this.before = process.memoryUsage.rss();
     this.peak = this.before;
-    this.loop.enable();
     this.timer = setInterval(() => this.sample(), intervalMs);
   }
 
   private sample(): void {
+    const now = performance.now();
+    this.longestGap = Math.max(this.longestGap, now - this.lastTick);
+    this.lastTick = now;
     const rss = process.memoryUsage.rss();
     this.samples += 1;
     if (rss > this.peak) this.peak = rss;
   }
 
-  /** Peak and final RSS in bytes; event-loop delay in ms (how long a request to the same process could have waited). */
-  stop(): { before: number; peak: number; after: number; samples: number; loopMaxMs: number; loopP99Ms: number } {
+  stop(): MemorySample {
     clearInterval(this.timer);
+    // Also the stretch since the last tick: work that never yields ends here, before any timer could fire.
     this.sample();
-    this.loop.disable();
+    const kernelPeak = kernelPeakRss();
     return {
       before: this.before,
-      peak: this.peak,
+      peak: kernelPeak > this.kernelPeakBefore ? Math.max(this.peak, kernelPeak) : this.peak,
       after: process.memoryUsage.rss(),
       samples: this.samples,
-      loopMaxMs: this.loop.max / 1e6,
-      loopP99Ms: this.loop.percentile(99) / 1e6,
+      blockedMs: Math.max(0, this.longestGap - this.intervalMs),
     };
   }
 }
@@ -66,7 +85,7 @@ export class RssSampler {
 export interface Timed<T> {
   ms: number;
   value: T;
-  memory: ReturnType<RssSampler["stop"]>;
+  memory: MemorySample;
 }
 
 /** Runs `work` once, with wall time and RSS sampled every 50 ms while it runs. */

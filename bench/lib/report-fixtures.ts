@@ -1,6 +1,6 @@
+import { once } from "node:events";
 import { createWriteStream, type WriteStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { once } from "node:events";
 
 /**
  * Deterministic report files for the reports bench: the same seed and sizes give the same bytes, so numbers from two
@@ -191,7 +191,9 @@ export async function writeJUnit(path: string, options: { cases: number; suites:
         }
         await out.push(`${open}>\n${body.join("\n")}\n    </testcase>\n`);
       }
-      await out.push(`    <system-out><![CDATA[${logLines(random, pkg, between(random, 15, 40))}\n]]></system-out>\n  </testsuite>\n`);
+      await out.push(
+        `    <system-out><![CDATA[${logLines(random, pkg, between(random, 15, 40))}\n]]></system-out>\n  </testsuite>\n`,
+      );
     }
     await out.push("</testsuites>\n");
   });

@@ -29,7 +29,19 @@ const VERBS = [
   "deploy log",
   "deploy cancel",
   "token create",
+  "token list",
+  "token revoke",
+  "login",
+  "logout",
+  "user create",
+  "user list",
+  "member set",
+  "member list",
+  "member remove",
   "report upload",
+  "audit list",
+  "audit verify",
+  "audit export",
 ];
 
 async function runCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -2,7 +2,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { StagegateClient } from "../sdk/client.ts";
+import { storedCredential } from "./credentials.ts";
 import { UsageError } from "./errors.ts";
+import type { InputStream } from "./password-input.ts";
 
 export interface Writer {
   write(text: string): unknown;
@@ -11,6 +13,8 @@ export interface Writer {
 export interface CliIo {
   stdout: Writer;
   stderr: Writer;
+  /** Where passwords are read from (`stagegate login`); process.stdin when absent. */
+  stdin?: InputStream;
 }
 
 export type OutputFormat = "table" | "json";
@@ -49,10 +53,15 @@ export class CliContext {
   client(): StagegateClient {
     if (!this.#client) {
       const { server, token } = this.options;
-      const resolved = token ?? readAdminToken();
+      const resolved = token ?? storedCredential(server)?.token ?? readAdminToken();
       this.#client = new StagegateClient({ baseUrl: server, userAgent: USER_AGENT, ...(resolved ? { token: resolved } : {}) });
     }
     return this.#client;
+  }
+
+  /** A client with other credentials than the global ones: none (to sign in), a session from `login`, a stored token. */
+  clientWith(credentials: { token?: string; session?: { cookie: string; csrfToken: string } }): StagegateClient {
+    return new StagegateClient({ baseUrl: this.options.server, userAgent: USER_AGENT, ...credentials });
   }
 
   /** One line (or block) on stdout. */

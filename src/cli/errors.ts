@@ -45,7 +45,7 @@ export function formatError(error: unknown): string {
 
 function hintFor(error: ApiError): string | undefined {
   if (error.status === 401) {
-    return "check --token or STAGEGATE_TOKEN (a local server writes its admin token to ./data/admin-token)";
+    return "check --token or STAGEGATE_TOKEN, or sign in with stagegate login (a local server writes its admin token to ./data/admin-token)";
   }
   if (error.status === 403) return "the token lacks the role for this; ask an admin or use another token (--token)";
   return undefined;

@@ -1,10 +1,18 @@
 import { Command, CommanderError, Option } from "commander";
+import { registerAuditExport } from "./commands/audit-export.ts";
+import { registerAuditList } from "./commands/audit-list.ts";
+import { registerAuditVerify } from "./commands/audit-verify.ts";
+import { registerLogin } from "./commands/auth-login.ts";
+import { registerLogout } from "./commands/auth-logout.ts";
 import { registerDeployCancel } from "./commands/deploy-cancel.ts";
 import { registerDeployGet } from "./commands/deploy-get.ts";
 import { registerDeployList } from "./commands/deploy-list.ts";
 import { registerDeployLog } from "./commands/deploy-log.ts";
 import { registerEnvList } from "./commands/env-list.ts";
 import { registerRollback } from "./commands/env-rollback.ts";
+import { registerMemberList } from "./commands/member-list.ts";
+import { registerMemberRemove } from "./commands/member-remove.ts";
+import { registerMemberSet } from "./commands/member-set.ts";
 import { registerProjectApply } from "./commands/project-apply.ts";
 import { registerProjectList } from "./commands/project-list.ts";
 import { registerStatus } from "./commands/project-status.ts";
@@ -14,6 +22,10 @@ import { registerReleaseList } from "./commands/release-list.ts";
 import { registerPromote } from "./commands/release-promote.ts";
 import { registerReportUpload } from "./commands/report-upload.ts";
 import { registerTokenCreate } from "./commands/token-create.ts";
+import { registerTokenList } from "./commands/token-list.ts";
+import { registerTokenRevoke } from "./commands/token-revoke.ts";
+import { registerUserCreate } from "./commands/user-create.ts";
+import { registerUserList } from "./commands/user-list.ts";
 import { CliContext, type CliIo } from "./context.ts";
 import { exitCodeFor, formatError } from "./errors.ts";
 import { serverUrl } from "./options.ts";
@@ -33,11 +45,25 @@ Usage by task:
   stagegate deploy list -p <project> [--env <env>] [--status <status>]
   stagegate deploy log <id> [--follow]                   a deployment's log
   stagegate deploy cancel <id>                           stop a deployment
-  stagegate token create --name <name> [--expires-in-days <n>]
+  stagegate login -u <username> [--password-stdin]       sign in; stores a personal token for this server
+  stagegate logout                                       revoke and forget that token
+  stagegate token create --name <name> [--kind personal|service] [--role <role>] [-p <project>…] [--expires-in-days <n>]
+  stagegate token list                                   your tokens (all, for a global admin)
+  stagegate token revoke <id>
+  stagegate user create <username> [--password-stdin] [--global-admin]
+  stagegate user list
+  stagegate member set -p <project> <username> <role>    roles: viewer < developer < approver < admin
+  stagegate member list -p <project>
+  stagegate member remove -p <project> <username>
   stagegate report upload -p <project> [--commit <sha> --branch <b>] [--base <sha>] [--fail-on-gate <env>] <files…>
                                                          send JUnit and coverage reports of a commit from CI
+  stagegate audit list [-p <project>] [--subject <type:id>] [--actor <name>]
+                                                         audit events, newest first
+  stagegate audit verify [--file audit.ndjson]           check the audit hash chain (exit 1 if broken)
+  stagegate audit export > audit.ndjson                  the audit log as NDJSON, for offline verification
 
-Without --token or STAGEGATE_TOKEN, the token in ./data/admin-token (written by a local server) is used.
+Without --token or STAGEGATE_TOKEN, the token stored by stagegate login for --server is used, else the one in
+./data/admin-token (written by a local server).
 Exit codes: 0 ok, 1 the operation failed (deploy failed, conflict, server error), 2 usage error,
 3 not authenticated, not allowed or not found.
 `;
@@ -95,7 +121,23 @@ function buildProgram(io: CliIo): { command: Command; context: CliContext } {
   registerDeployList(deploy, context);
   registerDeployLog(deploy, context);
   registerDeployCancel(deploy, context);
-  registerTokenCreate(noun("token", "API tokens: create"), context);
+  const token = noun("token", "API tokens: create, list, revoke");
+  registerTokenCreate(token, context);
+  registerTokenList(token, context);
+  registerTokenRevoke(token, context);
+  registerLogin(program, context);
+  registerLogout(program, context);
+  const user = noun("user", "users: create, list");
+  registerUserCreate(user, context);
+  registerUserList(user, context);
+  const member = noun("member", "project members and their roles: set, list, remove");
+  registerMemberSet(member, context);
+  registerMemberList(member, context);
+  registerMemberRemove(member, context);
   registerReportUpload(noun("report", "CI test and coverage reports: upload"), context);
+  const audit = noun("audit", "the hash-chained audit log: list, verify, export");
+  registerAuditList(audit, context);
+  registerAuditVerify(audit, context);
+  registerAuditExport(audit, context);
   return { command: program, context };
 }

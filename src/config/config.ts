@@ -18,6 +18,9 @@ export const ConfigSchema = Type.Object({
   STAGEGATE_ADMIN_TOKEN: Type.Optional(
     Type.String({ minLength: 24, description: "Use this admin token instead of generating one on first start" }),
   ),
+  STAGEGATE_ADMIN_PASSWORD: Type.Optional(
+    Type.String({ minLength: 12, description: "On first start (no users yet), create user `admin` (global admin) with it" }),
+  ),
   LOG_LEVEL: Type.Union(
     [
       Type.Literal("fatal"),

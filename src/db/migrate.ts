@@ -2,6 +2,10 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from "k
 import * as core from "./migrations/0001_core.ts";
 import * as reports from "./migrations/0002_reports.ts";
 import * as commitStatus from "./migrations/0003_commit_status.ts";
+import * as audit from "./migrations/0004_audit.ts";
+import * as notifications from "./migrations/0005_notifications.ts";
+import * as auth from "./migrations/0006_auth.ts";
+import * as approvals from "./migrations/0007_approvals.ts";
 import type { Database } from "./schema.ts";
 
 // Listed in code (not read from a folder) so the same migrations run from source, a bundle or a test.
@@ -9,6 +13,10 @@ const migrations: Record<string, Migration> = {
   "0001_core": core,
   "0002_reports": reports,
   "0003_commit_status": commitStatus,
+  "0004_audit": audit,
+  "0005_notifications": notifications,
+  "0006_auth": auth,
+  "0007_approvals": approvals,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

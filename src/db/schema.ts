@@ -1,5 +1,8 @@
 import type { Kysely, Transaction } from "kysely";
+import type { ApprovalDecisionsTable } from "./schema.approvals.ts";
+import type { LoginFailuresTable, ProjectMembersTable, SessionsTable, UsersTable } from "./schema.auth.ts";
 import type { CommitStatusDeliveriesTable } from "./schema.commit-status.ts";
+import type { NotificationDeliveriesTable } from "./schema.notifications.ts";
 
 /**
  * Row types as stored. Timestamps are ISO-8601 UTC text and JSON is text on both dialects, so
@@ -105,6 +108,12 @@ export interface ApiTokensTable {
   expires_at: string | null;
   revoked_at: string | null;
   last_used_at: string | null;
+  /** 0006_auth: `personal` (acts as `user_id`, capped by `role`) or `service`. */
+  kind: string;
+  user_id: string | null;
+  /** JSON array of project ids, or null for every project. */
+  projects_json: string | null;
+  global_admin: number;
 }
 
 export interface IdempotencyKeysTable {
@@ -214,6 +223,12 @@ export interface Database {
   run_coverage: RunCoverageTable;
   gate_results: GateResultsTable;
   commit_status_deliveries: CommitStatusDeliveriesTable;
+  users: UsersTable;
+  project_members: ProjectMembersTable;
+  sessions: SessionsTable;
+  login_failures: LoginFailuresTable;
+  notification_deliveries: NotificationDeliveriesTable;
+  approval_decisions: ApprovalDecisionsTable;
 }
 
 /** A Kysely handle that is either the database or an open transaction: stores take this. */

@@ -26,7 +26,10 @@ export async function idempotent<T>(
   }
   if (!KEY_PATTERN.test(key))
     throw new DomainError("invalid_request", "Idempotency-Key must be 1-200 characters of letters, digits, . _ : -");
-  const scope = `${request.actor?.tokenId ?? "anonymous"} ${request.routeOptions.method} ${request.routeOptions.url}`;
+  const actor = request.actor;
+  // Per caller: a token, or a person's browser session (whose tokenId is null).
+  const who = actor ? `${actor.kind}:${actor.id}:${actor.tokenId ?? "session"}` : "anonymous";
+  const scope = `${who} ${request.routeOptions.method} ${request.routeOptions.url}`;
   const fingerprint = sha256Hex(JSON.stringify([request.params, request.body ?? null]));
   const replay = async (stored: { fingerprint: string; statusCode: number; body: unknown }) => {
     if (stored.fingerprint !== fingerprint) {

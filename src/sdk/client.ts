@@ -1,9 +1,7 @@
 import type {
   ApplyConfigResult,
-  CreatedToken,
   CreateProjectBody,
   CreateReleaseBody,
-  CreateTokenBody,
   Deployment,
   DeploymentStatus,
   Environment,
@@ -14,10 +12,10 @@ import type {
   Release,
   ReleaseDetail,
 } from "../shared/api.ts";
+import { AuthClient } from "./auth.ts";
 import { networkError } from "./errors.ts";
 import { readLines } from "./lines.ts";
 import { type PageRequest, paginate } from "./paginate.ts";
-import { ReportsClient } from "./reports.ts";
 import { path, readJson } from "./transport.ts";
 
 export type { StagegateClientOptions } from "./transport.ts";
@@ -38,7 +36,7 @@ export interface ApplyConfigOptions {
  * Typed client of the stagegate HTTP API (`/api/v1`). Every method throws `ApiError` on a non-2xx answer and
  * `ApiError` with status 0 / code `network_error` when the server cannot be reached.
  */
-export class StagegateClient extends ReportsClient {
+export class StagegateClient extends AuthClient {
   // ── projects and config ───────────────────────────────────────────────────────────────────────────────────────
   async createProject(body: CreateProjectBody): Promise<Project> {
     return this.json("/api/v1/projects", { method: "POST", json: body });
@@ -154,11 +152,7 @@ export class StagegateClient extends ReportsClient {
     }
   }
 
-  // ── tokens, health, helpers ───────────────────────────────────────────────────────────────────────────────────
-  async createToken(body: CreateTokenBody): Promise<CreatedToken> {
-    return this.json("/api/v1/tokens", { method: "POST", json: body });
-  }
-
+  // ── health, helpers ───────────────────────────────────────────────────────────────────────────────────────────
   async health(): Promise<{ status: string }> {
     return this.json("/healthz");
   }

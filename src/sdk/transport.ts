@@ -4,6 +4,8 @@ export interface StagegateClientOptions {
   /** e.g. `http://localhost:8080`; a path prefix (`https://ops.example.com/stagegate`) is kept. */
   baseUrl: string;
   token?: string;
+  /** A browser-style session (from `login`), used when there is no token: the cookie value and its CSRF token. */
+  session?: { cookie: string; csrfToken: string };
   fetch?: typeof fetch;
   userAgent?: string;
 }
@@ -11,7 +13,7 @@ export interface StagegateClientOptions {
 export type Query = Record<string, string | number | boolean | undefined>;
 
 export interface RequestOptions {
-  method?: "GET" | "POST" | "PUT";
+  method?: "GET" | "POST" | "PUT" | "DELETE";
   query?: Query;
   json?: unknown;
   text?: { body: string; contentType: string };
@@ -29,12 +31,14 @@ export interface RequestOptions {
 export class ApiTransport {
   readonly baseUrl: string;
   readonly #token: string | undefined;
+  readonly #session: { cookie: string; csrfToken: string } | undefined;
   readonly #fetch: typeof fetch;
   readonly #userAgent: string;
 
   constructor(options: StagegateClientOptions) {
     this.baseUrl = normalizeBaseUrl(options.baseUrl);
     this.#token = options.token === "" ? undefined : options.token;
+    this.#session = options.session;
     this.#fetch = options.fetch ?? globalThis.fetch.bind(globalThis);
     this.#userAgent = options.userAgent ?? "stagegate-sdk";
   }
@@ -48,6 +52,10 @@ export class ApiTransport {
     const url = this.baseUrl + requestPath + queryString(options.query);
     const headers: Record<string, string> = { accept: options.accept ?? "application/json", "user-agent": this.#userAgent };
     if (this.#token !== undefined && requestPath.startsWith("/api/")) headers.authorization = `Bearer ${this.#token}`;
+    else if (this.#session !== undefined && requestPath.startsWith("/api/")) {
+      headers.cookie = `sg_session=${this.#session.cookie}`;
+      if ((options.method ?? "GET") !== "GET") headers["x-csrf-token"] = this.#session.csrfToken;
+    }
     let body: string | ReadableStream<Uint8Array> | undefined;
     if (options.json !== undefined) {
       body = JSON.stringify(options.json);

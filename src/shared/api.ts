@@ -99,6 +99,7 @@ export const DEPLOYMENT_STATUSES = [
   "failed",
   "errored",
   "rejected",
+  "expired",
   "cancelled",
   "superseded",
 ] as const;
@@ -108,6 +109,7 @@ export const TERMINAL_STATUSES: readonly DeploymentStatus[] = [
   "failed",
   "errored",
   "rejected",
+  "expired",
   "cancelled",
   "superseded",
 ];
@@ -120,6 +122,7 @@ export const DeploymentStatusSchema = Type.Union([
   Type.Literal("failed"),
   Type.Literal("errored"),
   Type.Literal("rejected"),
+  Type.Literal("expired"),
   Type.Literal("cancelled"),
   Type.Literal("superseded"),
 ]);
@@ -219,20 +222,4 @@ export const ProjectStatus = Type.Object({
 });
 export type ProjectStatus = Static<typeof ProjectStatus>;
 
-// ── tokens ──────────────────────────────────────────────────────────────────────────────────────────────────────
-export const CreateTokenBody = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
-    expiresInDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
-  },
-  { additionalProperties: false },
-);
-export type CreateTokenBody = Static<typeof CreateTokenBody>;
-export const CreatedToken = Type.Object({
-  id: Type.String(),
-  name: Type.String(),
-  token: Type.String({ description: "shown once; only its SHA-256 is stored" }),
-  expiresAt: Nullable(Timestamp),
-  createdAt: Timestamp,
-});
-export type CreatedToken = Static<typeof CreatedToken>;
+// ── tokens, users, sessions: see auth.api.ts ─────────────────────────────────────────────────────────────────────

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { CreatedToken } from "../../src/shared/api.ts";
+import type { CreatedToken } from "../../src/shared/auth.api.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 
 describe("HTTP surface", () => {

@@ -63,3 +63,34 @@ ${options.autoDeploy ? "    autoDeploy: { branch: main }\n" : ""}    executor: {
     executor: { type: shell, config: { command: ${live}, timeout: 30s } }
 ${options.extra ?? ""}`;
 }
+
+/** Creates a user with a role in a project and returns a personal API token for them (login, then POST /tokens). */
+export async function userWithToken(t: TestApp, input: { username: string; project?: string; role?: string }): Promise<string> {
+  const password = `pw-${input.username}-0123456789`;
+  const created = await t.request({ method: "POST", url: "/api/v1/users", payload: { username: input.username, password } });
+  if (created.statusCode !== 201) throw new Error(`create user ${input.username}: ${created.statusCode} ${created.body}`);
+  if (input.project && input.role) {
+    const member = await t.request({
+      method: "PUT",
+      url: `/api/v1/projects/${input.project}/members`,
+      payload: { username: input.username, role: input.role },
+    });
+    if (member.statusCode >= 300) throw new Error(`member ${input.username}: ${member.statusCode} ${member.body}`);
+  }
+  const login = await t.app.http.inject({
+    method: "POST",
+    url: "/api/v1/session",
+    payload: { username: input.username, password },
+  });
+  if (login.statusCode >= 300) throw new Error(`login ${input.username}: ${login.statusCode} ${login.body}`);
+  const cookie = String(login.headers["set-cookie"]).split(";")[0] ?? "";
+  const csrf = login.json<{ csrfToken: string }>().csrfToken;
+  const token = await t.app.http.inject({
+    method: "POST",
+    url: "/api/v1/tokens",
+    payload: { name: `${input.username} tests` },
+    headers: { cookie, "x-csrf-token": csrf },
+  });
+  if (token.statusCode !== 201) throw new Error(`token ${input.username}: ${token.statusCode} ${token.body}`);
+  return token.json<{ token: string }>().token;
+}

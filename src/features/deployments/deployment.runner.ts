@@ -6,6 +6,8 @@ import type { EnqueueOptions, Job, JobContext, JobResult } from "../../jobs/jobs
 import type { Clock } from "../../shared/clock.ts";
 import { formatDuration } from "../../shared/duration.ts";
 import { newSecret, sha256Hex } from "../../shared/hashing.ts";
+import { resolveSecrets } from "../../shared/secrets.ts";
+import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import type { StepSpec } from "../projects/projects.types.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
@@ -31,6 +33,7 @@ export interface RunnerDeps {
   poke: (tx: Queryable, key: string) => Promise<void>;
   publicUrl: string;
   logLimits: { headBytes: number; tailBytes: number };
+  audit?: AuditRecorder;
 }
 
 const done: JobResult = { kind: "done" };
@@ -79,6 +82,13 @@ export function createDeploymentRunner(deps: RunnerDeps) {
       if (!ended) return;
       for (const next of await store.listQueued(tx, d.environmentId)) await deps.poke(tx, deploymentJobKey(next.id));
       if (to === "succeeded") await deps.enqueue(tx, { type: AUTO_DEPLOY_JOB, payload: { releaseId: d.releaseId } });
+      await deps.audit?.append(tx, {
+        actor: "system",
+        action: `deployment.${to}`,
+        projectId: d.projectId,
+        subject: { type: "deployment", id: d.id },
+        data: { environment: d.environmentName, release: d.releaseVersion, kind: d.kind, reason },
+      });
     });
     return done;
   }
@@ -122,7 +132,8 @@ export function createDeploymentRunner(deps: RunnerDeps) {
         artifactDigest: release.artifactDigest,
       },
       step: { name: step.name, index: d.stepIndex, attempt: d.stepAttempt },
-      config: step.config,
+      // Secrets stay references (`${env:NAME}`) in the database and are read only when a step runs.
+      config: resolveSecrets(step.config),
       log: sink,
       signal,
       externalId: d.externalId,

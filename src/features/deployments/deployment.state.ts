@@ -1,6 +1,6 @@
 import type { DeploymentStatus } from "../../shared/api.ts";
 
-export type DeploymentEvent = "start" | "succeed" | "fail" | "error" | "cancel" | "supersede";
+export type DeploymentEvent = "start" | "succeed" | "fail" | "error" | "cancel" | "supersede" | "approve" | "reject" | "expire";
 
 /** The state machine: for each event, the states it may leave from and the state it leads to. */
 export const TRANSITIONS: Record<DeploymentEvent, { from: DeploymentStatus[]; to: DeploymentStatus }> = {
@@ -10,6 +10,9 @@ export const TRANSITIONS: Record<DeploymentEvent, { from: DeploymentStatus[]; to
   error: { from: ["queued", "running"], to: "errored" },
   cancel: { from: ["pending_gates", "pending_approval", "queued", "running"], to: "cancelled" },
   supersede: { from: ["pending_gates", "pending_approval", "queued"], to: "superseded" },
+  approve: { from: ["pending_approval"], to: "queued" },
+  reject: { from: ["pending_approval"], to: "rejected" },
+  expire: { from: ["pending_approval"], to: "expired" },
 };
 
 export function canTransition(from: DeploymentStatus, event: DeploymentEvent): boolean {
@@ -22,6 +25,7 @@ export function isTerminal(status: DeploymentStatus): boolean {
     case "failed":
     case "errored":
     case "rejected":
+    case "expired":
     case "cancelled":
     case "superseded":
       return true;

@@ -7,7 +7,9 @@ import { deploymentsRoutes } from "./deployments.routes.ts";
 import { createDeploymentsService, type DeploymentsDeps } from "./deployments.service.ts";
 import { DEPLOYMENT_JOB } from "./deployments.types.ts";
 
-export function createDeploymentsFeature(deps: RunnerDeps & { followPollMs: number; gates: DeploymentsDeps["gates"] }) {
+export function createDeploymentsFeature(
+  deps: RunnerDeps & { followPollMs: number; gates: DeploymentsDeps["gates"]; rowLocks: boolean },
+) {
   const service = createDeploymentsService(deps);
   const queries = createDeploymentQueries(deps);
   const runner = createDeploymentRunner(deps);

@@ -19,6 +19,7 @@ import {
   Slug,
 } from "../../shared/api.ts";
 import { decodeCursor } from "../../shared/pagination.ts";
+import { type Actor, atLeast, roleIn } from "../../shared/roles.ts";
 import type { DeploymentQueries } from "./deployments.queries.ts";
 import type { DeploymentsService } from "./deployments.service.ts";
 
@@ -93,6 +94,8 @@ export function deploymentsRoutes(deps: {
             environment: request.body.environment,
             actor: request.actor?.name ?? null,
             ...(request.body.override ? { override: request.body.override } : {}),
+            mayOverride: (projectId: string) =>
+              request.actor !== null && atLeast(roleIn(request.actor as Actor, projectId), "admin"),
           });
           return { statusCode: created ? 201 : 200, body: deployment };
         }),
@@ -156,7 +159,7 @@ export function deploymentsRoutes(deps: {
           response: { 200: Deployment, ...errors },
         },
       },
-      async (request) => deployments.cancel(request.params.id),
+      async (request) => deployments.cancel(request.params.id, request.actor?.name ?? null),
     );
 
     app.post(

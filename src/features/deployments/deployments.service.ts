@@ -8,6 +8,8 @@ import { conflict, DomainError, notFound } from "../../shared/errors.ts";
 import { safeEqual, sha256Hex } from "../../shared/hashing.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Cursor, toPage } from "../../shared/pagination.ts";
+import type { ApprovalPolicy } from "../approvals/approvals.types.ts";
+import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { GatesService } from "../gates/gates.service.ts";
 import type { GateEvaluation } from "../gates/gates.types.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
@@ -29,6 +31,9 @@ export interface DeploymentsDeps {
   poke: (tx: Queryable, key: string) => Promise<void>;
   logLimits: { headBytes: number; tailBytes: number };
   gates: Pick<GatesService, "evaluate" | "record">;
+  /** The database can lock rows (`SELECT … FOR UPDATE`): PostgreSQL. */
+  rowLocks: boolean;
+  audit?: AuditRecorder;
 }
 
 export interface PromoteResult {
@@ -36,8 +41,15 @@ export interface PromoteResult {
   created: boolean;
 }
 
+export interface DeploymentHooks {
+  /** A deployment now waits for approval: schedule its expiry, notify approvers (in the creating transaction). */
+  awaitingApproval?: (tx: Queryable, input: { deploymentId: string; policy: ApprovalPolicy; at: Date }) => Promise<void>;
+}
+
 export function createDeploymentsService(deps: DeploymentsDeps) {
   const { db, clock, projects, releases } = deps;
+  // Set at wiring time: the approvals feature depends on this service, so it cannot be a constructor argument.
+  const hooks: DeploymentHooks = {};
 
   async function record(id: string): Promise<DeploymentRecord> {
     const found = await store.findDeployment(db, id);
@@ -82,16 +94,36 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
           reason: `superseded by ${release.version}`,
           at: at.toISOString(),
         });
+        // Rollbacks restore what ran before and skip approval; deploys to an environment with a policy wait for it.
+        const policy = input.kind === "deploy" ? env.spec.approval : undefined;
         await store.insertDeployment(tx, {
           id,
           projectId: project.id,
           environmentId: env.id,
           releaseId: release.id,
           kind: input.kind,
+          status: policy ? "pending_approval" : "queued",
           createdBy: input.actor,
           createdAt: at.toISOString(),
         });
-        await deps.enqueue(tx, { type: DEPLOYMENT_JOB, key: deploymentJobKey(id), payload: { deploymentId: id } });
+        await deps.audit?.append(tx, {
+          actor: input.actor ?? "system",
+          action: input.kind === "rollback" ? "deployment.rollback_requested" : "deployment.promoted",
+          projectId: project.id,
+          subject: { type: "deployment", id },
+          data: {
+            environment: env.name,
+            release: release.version,
+            status: policy ? "pending_approval" : "queued",
+            superseded,
+            ...(input.gates
+              ? { gates: input.gates.evaluation.results.map((g) => ({ type: g.type, passed: g.passed, actual: g.actual })) }
+              : {}),
+            ...(input.gates?.override ? { gateOverride: input.gates.override } : {}),
+          },
+        });
+        if (policy) await hooks.awaitingApproval?.(tx, { deploymentId: id, policy, at });
+        else await deps.enqueue(tx, { type: DEPLOYMENT_JOB, key: deploymentJobKey(id), payload: { deploymentId: id } });
         if (input.gates) {
           await deps.gates.record(tx, {
             deploymentId: id,
@@ -145,6 +177,8 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     environment: string;
     actor: string | null;
     override?: { reason: string };
+    /** Whether this caller may override failing gates in the project (admins only). */
+    mayOverride?: (projectId: string) => boolean;
   }): Promise<PromoteResult> {
     const project = await projects.record(input.slug);
     const env = await projects.environment(project, input.environment);
@@ -154,6 +188,9 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     const [current] = await store.listSucceeded(db, env.id, 1);
     if (current && current.releaseId === release.id) return { deployment: presentDeployment(current), created: false };
     await checkLifecycle(project, env, release);
+    if (input.override && !input.mayOverride?.(project.id)) {
+      throw new DomainError("forbidden", `Overriding gates in ${project.slug} needs the admin role`);
+    }
     const override = input.override ? { by: input.actor ?? "unknown", reason: input.override.reason } : null;
     const gates = await checkGates(project, env, release, override);
     return enqueueDeployment({ project, env, release, kind: "deploy", actor: input.actor, ...(gates ? { gates } : {}) });
@@ -174,7 +211,7 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     return enqueueDeployment({ project, env, release, kind: "rollback", actor: input.actor });
   }
 
-  async function cancel(id: string): Promise<Deployment> {
+  async function cancel(id: string, actor?: string | null): Promise<Deployment> {
     const d = await record(id);
     if (isTerminal(d.status))
       throw conflict("invalid_state", `Deployment ${id} already ended (${d.status}); nothing to cancel`, { status: d.status });
@@ -188,6 +225,13 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
         at,
       });
       if (!ended) await store.updateDeployment(tx, id, { from: ["running"], set: { cancel_requested: 1 }, at });
+      await deps.audit?.append(tx, {
+        actor: actor ?? "system",
+        action: "deployment.cancel_requested",
+        projectId: d.projectId,
+        subject: { type: "deployment", id },
+        data: { status: d.status },
+      });
       await deps.poke(tx, deploymentJobKey(id));
     });
     return presentDeployment(await record(id));
@@ -241,7 +285,46 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     return { items: page.items.map(presentDeployment), nextCursor: page.nextCursor };
   }
 
+  /** Approval complete: pending_approval → queued (once, however many approve at the same moment), deploy after `delayMs`. */
+  async function releaseApproved(tx: Queryable, id: string, delayMs: number): Promise<boolean> {
+    const at = clock.now();
+    const moved = await store.updateDeployment(tx, id, {
+      from: TRANSITIONS.approve.from,
+      set: { status: TRANSITIONS.approve.to },
+      at: at.toISOString(),
+    });
+    if (moved)
+      await deps.enqueue(tx, {
+        type: DEPLOYMENT_JOB,
+        key: deploymentJobKey(id),
+        payload: { deploymentId: id },
+        runAt: new Date(at.getTime() + delayMs),
+      });
+    return moved;
+  }
+
+  /** Ends a deployment waiting for approval: rejected (with the comment) or expired. */
+  async function endApproval(tx: Queryable, id: string, event: "reject" | "expire", reason: string): Promise<boolean> {
+    const at = clock.now().toISOString();
+    return store.updateDeployment(tx, id, {
+      from: TRANSITIONS[event].from,
+      set: { status: TRANSITIONS[event].to, reason, finished_at: at },
+      at,
+    });
+  }
+
   return {
+    hooks,
+    releaseApproved,
+    endApproval,
+    lockDeployment: (tx: Queryable, id: string) => store.lockDeployment(tx, id, deps.rowLocks),
+    /** Reads inside the caller's transaction (SQLite has one connection: reading outside would wait for it). */
+    async recordIn(tx: Queryable, id: string): Promise<DeploymentRecord> {
+      const found = await store.findDeployment(tx, id);
+      if (!found) throw notFound("deployment_not_found", `Deployment ${id} does not exist`, { id });
+      return found;
+    },
+    pendingApproval: (projectIds: string[] | null, limit: number) => store.listPendingApproval(db, projectIds, limit),
     record,
     promote,
     rollback,

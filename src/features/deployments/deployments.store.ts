@@ -76,6 +76,7 @@ export interface NewDeployment {
   environmentId: string;
   releaseId: string;
   kind: DeploymentKind;
+  status: "queued" | "pending_approval";
   createdBy: string | null;
   createdAt: string;
 }
@@ -89,7 +90,7 @@ export async function insertDeployment(db: Queryable, d: NewDeployment): Promise
       environment_id: d.environmentId,
       release_id: d.releaseId,
       kind: d.kind,
-      status: "queued",
+      status: d.status,
       reason: null,
       created_by: d.createdBy,
       step_index: 0,
@@ -261,4 +262,20 @@ export async function saveCallbackResult(db: Queryable, id: string, result: Call
     .where("callback_result", "is", null)
     .executeTakeFirst();
   return Number(update.numUpdatedRows) === 1;
+}
+
+/** Serialises decisions on one deployment: a row lock on PostgreSQL; SQLite's write transaction already excludes others. */
+export async function lockDeployment(db: Queryable, id: string, rowLocks: boolean): Promise<void> {
+  const query = db.selectFrom("deployments").select("id").where("id", "=", id);
+  await (rowLocks ? query.forUpdate() : query).execute();
+}
+
+export async function listPendingApproval(
+  db: Queryable,
+  projectIds: string[] | null,
+  limit: number,
+): Promise<DeploymentRecord[]> {
+  let query = joined(db).where("d.status", "=", "pending_approval").orderBy("d.created_at", "desc").limit(limit);
+  if (projectIds) query = query.where("d.project_id", "in", projectIds.length ? projectIds : [""]);
+  return (await query.execute()).map(toDeployment);
 }

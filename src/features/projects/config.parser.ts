@@ -4,8 +4,15 @@ import { isMap, LineCounter, type Node, parseDocument } from "yaml";
 import { EnvironmentName, Slug } from "../../shared/api.ts";
 import { parseDuration } from "../../shared/duration.ts";
 import { DomainError } from "../../shared/errors.ts";
+import {
+  type ApprovalPolicy,
+  type ApprovalPolicyInput,
+  ApprovalPolicySchema,
+  DEFAULT_EXPIRY_MS,
+} from "../approvals/approvals.types.ts";
 import { CommitStatusConfigSchema } from "../commit-status/commit-status.types.ts";
 import { GateSpecSchema } from "../gates/gates.types.ts";
+import { duplicateChannelNames, NotificationChannelsSchema } from "../notifications/notifications.types.ts";
 import type { ExecutorConfigValidator, ProjectConfig, StepSpec } from "./projects.types.ts";
 
 const Duration = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })]);
@@ -31,6 +38,7 @@ const EnvironmentSchema = Type.Object(
     steps: Type.Optional(Type.Array(StepSchema, { minItems: 1, maxItems: 20 })),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
     gates: Type.Optional(Type.Array(GateSpecSchema, { maxItems: 20 })),
+    approval: Type.Optional(ApprovalPolicySchema),
     backoff: Type.Optional(Duration),
   },
   { additionalProperties: false },
@@ -42,6 +50,7 @@ export const StagegateYamlSchema = Type.Object(
     repo: Type.Optional(Type.String({ maxLength: 2000 })),
     environments: Type.Array(EnvironmentSchema, { minItems: 1, maxItems: 50 }),
     commitStatus: Type.Optional(CommitStatusConfigSchema),
+    notifications: Type.Optional(NotificationChannelsSchema),
   },
   { additionalProperties: false },
 );
@@ -49,8 +58,6 @@ type StagegateYaml = Static<typeof StagegateYamlSchema>;
 
 /** Keys later features add; named here so the error says "not yet" instead of "unknown". */
 const NOT_YET: Record<string, string> = {
-  approval: "approvals",
-  notifications: "notification channels",
   flags: "feature flags",
 };
 
@@ -134,7 +141,11 @@ function normalise(
   validateExecutor: ExecutorConfigValidator,
   lineOf: (path: (string | number)[]) => number | undefined,
 ): ProjectConfig {
-  const issues: Issue[] = [];
+  const issues: Issue[] = (file.notifications ? duplicateChannelNames(file.notifications) : []).map((d) => ({
+    path: `notifications[${d.index}].name`,
+    message: d.message,
+    line: lineOf(["notifications", d.index, "name"]),
+  }));
   const seen = new Set<string>();
   const environments = file.environments.map((env, index) => {
     const at = `environments[${index}]`;
@@ -166,7 +177,15 @@ function normalise(
       position: index,
       requires,
       autoDeployBranch: env.autoDeploy?.branch ?? null,
-      spec: { steps, retries: env.retries ?? 0, backoffMs: backoffMs ?? 0, ...(env.gates?.length ? { gates: env.gates } : {}) },
+      spec: {
+        steps,
+        retries: env.retries ?? 0,
+        backoffMs: backoffMs ?? 0,
+        ...(env.gates?.length ? { gates: env.gates } : {}),
+        ...(env.approval
+          ? { approval: approvalPolicy(env.approval, at, issues, (path) => lineOf(["environments", index, "approval", ...path])) }
+          : {}),
+      },
     };
   });
   if (issues.length > 0) throw configError(issues);
@@ -175,6 +194,7 @@ function normalise(
     ...(file.name === undefined ? {} : { name: file.name }),
     ...(file.repo === undefined ? {} : { repo: file.repo }),
     ...(file.commitStatus === undefined ? {} : { commitStatus: file.commitStatus }),
+    ...(file.notifications === undefined ? {} : { notifications: file.notifications }),
     environments,
   };
 }
@@ -209,4 +229,40 @@ function stepsOf(
       issues.push(...checked.errors.map((error) => ({ ...error, line: lineOf([...yamlPath, "config"]) ?? lineOf(yamlPath) })));
     return { name, type, config: checked.ok ? checked.config : null };
   });
+}
+
+function approvalPolicy(
+  input: ApprovalPolicyInput,
+  at: string,
+  issues: Issue[],
+  lineOf: (path: (string | number)[]) => number | undefined,
+): ApprovalPolicy {
+  const duration = (key: "expiresAfter" | "waitTimer", fallback: number) => {
+    const value = input[key];
+    if (value === undefined) return fallback;
+    const ms = parseDuration(value);
+    if (ms === undefined)
+      issues.push({
+        path: `${at}.approval.${key}`,
+        message: `"${value}" is not a duration (e.g. 24h, 10m)`,
+        line: lineOf([key]),
+      });
+    return ms ?? fallback;
+  };
+  const names = new Set<string>();
+  for (const [i, group] of input.groups.entries()) {
+    if (names.has(group.name))
+      issues.push({
+        path: `${at}.approval.groups[${i}].name`,
+        message: `duplicates group "${group.name}"`,
+        line: lineOf(["groups", i]),
+      });
+    names.add(group.name);
+  }
+  return {
+    groups: input.groups.map((g) => ({ name: g.name, members: g.members, required: g.required ?? 1 })),
+    allowSelfApproval: input.allowSelfApproval ?? false,
+    expiresAfterMs: duration("expiresAfter", DEFAULT_EXPIRY_MS),
+    waitTimerMs: duration("waitTimer", 0),
+  };
 }

@@ -67,7 +67,10 @@ export function projectsRoutes(projects: ProjectsService): FastifyPluginAsyncTyp
       },
       async (request) => {
         const text = typeof request.body === "string" ? request.body : JSON.stringify(request.body ?? null);
-        return projects.applyConfig(request.params.slug, text, { prune: request.query.prune ?? false });
+        return projects.applyConfig(request.params.slug, text, {
+          prune: request.query.prune ?? false,
+          ...(request.actor ? { actor: request.actor.name } : {}),
+        });
       },
     );
 

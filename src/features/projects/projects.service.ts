@@ -1,12 +1,15 @@
 import type { Kysely } from "kysely";
 import { isUniqueViolation } from "../../db/connect.ts";
-import type { Database } from "../../db/schema.ts";
+import type { Database, Queryable } from "../../db/schema.ts";
 import type { ApplyConfigResult, CreateProjectBody, PageOf, Project } from "../../shared/api.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { conflict, DomainError, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Cursor, toPage } from "../../shared/pagination.ts";
+import { resolveSecret } from "../../shared/secrets.ts";
+import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { CommitStatusConfig } from "../commit-status/commit-status.types.ts";
+import type { NotificationChannel } from "../notifications/notifications.types.ts";
 import { parseProjectConfig } from "./config.parser.ts";
 import * as store from "./projects.store.ts";
 import type { EnvironmentRecord, ExecutorConfigValidator, ProjectConfig, ProjectRecord } from "./projects.types.ts";
@@ -21,16 +24,19 @@ export interface ProjectsService {
   environments(projectId: string): Promise<EnvironmentRecord[]>;
   /** Throws environment_not_found naming the environments that do exist. */
   environment(project: ProjectRecord, name: string): Promise<EnvironmentRecord>;
-  applyConfig(slug: string, text: string, options: { prune: boolean }): Promise<ApplyConfigResult>;
+  applyConfig(slug: string, text: string, options: { prune: boolean; actor?: string }): Promise<ApplyConfigResult>;
   configSource(slug: string): Promise<string>;
   /** The applied stagegate.yaml's `commitStatus:` block, secrets resolved from the environment. */
   commitStatusConfig(projectId: string): Promise<CommitStatusConfig | null>;
+  /** The applied stagegate.yaml's `notifications:` channels, secrets left as references. Reads through `tx` when given. */
+  notificationChannels(projectId: string, tx?: Queryable): Promise<NotificationChannel[]>;
 }
 
 export function createProjectsService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   validateExecutor: ExecutorConfigValidator;
+  audit?: AuditRecorder;
 }): ProjectsService {
   const { db, clock } = deps;
 
@@ -61,7 +67,11 @@ export function createProjectsService(deps: {
     return { id: newId("prj", at.getTime()), slug, name, repoUrl, createdAt: at.toISOString(), updatedAt: at.toISOString() };
   }
 
-  async function applyConfig(slug: string, text: string, options: { prune: boolean }): Promise<ApplyConfigResult> {
+  async function applyConfig(
+    slug: string,
+    text: string,
+    options: { prune: boolean; actor?: string },
+  ): Promise<ApplyConfigResult> {
     const config = parseProjectConfig(text, deps.validateExecutor);
     if (config.project !== undefined && config.project !== slug) {
       throw new DomainError(
@@ -90,6 +100,15 @@ export function createProjectsService(deps: {
         updatedAt:
           projectChanged || changes.some((c) => c.change !== "unchanged") ? clock.now().toISOString() : project.updatedAt,
       });
+      if (projectChanged || changes.some((c) => c.change !== "unchanged")) {
+        await deps.audit?.append(tx, {
+          actor: options.actor ?? "system",
+          action: "project.config_applied",
+          projectId: project.id,
+          subject: { type: "project", id: project.slug },
+          data: { changes: changes.filter((c) => c.change !== "unchanged"), prune: options.prune },
+        });
+      }
       return { project, changes, changed: projectChanged || changes.some((c) => c.change !== "unchanged") };
     });
     return { project: await toDto(await record(result.project.slug)), changed: result.changed, changes: result.changes };
@@ -200,6 +219,11 @@ export function createProjectsService(deps: {
       return config ? { ...config, token: resolveSecret(config.token) } : null;
     },
 
+    async notificationChannels(projectId, tx) {
+      const json = await store.findConfigJson(tx ?? db, projectId);
+      return json ? ((JSON.parse(json) as ProjectConfig).notifications ?? []) : [];
+    },
+
     async configSource(slug) {
       const project = await record(slug);
       const source = await store.findConfigSource(db, project.id);
@@ -207,9 +231,4 @@ export function createProjectsService(deps: {
       return source;
     },
   };
-}
-
-/** `${env:NAME}` reads a secret from the server's environment, so tokens need not be written in stagegate.yaml. */
-export function resolveSecret(value: string): string {
-  return value.replace(/\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}/g, (_match, name: string) => process.env[name] ?? "");
 }

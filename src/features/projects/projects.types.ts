@@ -1,5 +1,7 @@
+import type { ApprovalPolicy } from "../approvals/approvals.types.ts";
 import type { CommitStatusConfig } from "../commit-status/commit-status.types.ts";
 import type { GateSpec } from "../gates/gates.types.ts";
+import type { NotificationChannel } from "../notifications/notifications.types.ts";
 
 /** One executor invocation of an environment's deploy, in order. `executor:` in stagegate.yaml is a one-step list. */
 export interface StepSpec {
@@ -13,6 +15,8 @@ export interface EnvironmentSpec {
   steps: StepSpec[];
   /** Quality gates a release's commit must pass to be promoted here (absent in specs stored before gates existed). */
   gates?: GateSpec[];
+  /** Who must approve before a deployment here may run. */
+  approval?: ApprovalPolicy;
   /** Extra attempts of a step after a retryable error. */
   retries: number;
   /** Base delay before the first retry; doubles each time. */
@@ -42,6 +46,7 @@ export interface EnvironmentRecord {
 export interface ProjectConfig {
   project?: string;
   commitStatus?: CommitStatusConfig;
+  notifications?: NotificationChannel[];
   name?: string;
   repo?: string;
   environments: Array<Omit<EnvironmentRecord, "id" | "projectId">>;

@@ -7,6 +7,7 @@ import type { Clock } from "../../shared/clock.ts";
 import { conflict, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Cursor, toPage } from "../../shared/pagination.ts";
+import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { ProjectRecord } from "../projects/projects.types.ts";
 import * as store from "./releases.store.ts";
 import { AUTO_DEPLOY_JOB, type AutoDeployPayload, type ReleaseRecord } from "./releases.types.ts";
@@ -51,6 +52,7 @@ export function createReleasesService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   enqueue: (tx: Queryable, job: EnqueueOptions) => Promise<string>;
+  audit?: AuditRecorder;
 }): ReleasesService {
   const { db, clock } = deps;
 
@@ -93,6 +95,13 @@ export function createReleasesService(deps: {
           await store.insertRelease(tx, release);
           const payload: AutoDeployPayload = { releaseId: release.id };
           await deps.enqueue(tx, { type: AUTO_DEPLOY_JOB, payload });
+          await deps.audit?.append(tx, {
+            actor: createdBy ?? "system",
+            action: "release.created",
+            projectId: project.id,
+            subject: { type: "release", id: release.version },
+            data: { commitSha: release.commitSha, branch: release.branch, artifactDigest: release.artifactDigest },
+          });
         });
       } catch (error) {
         if (isUniqueViolation(error)) return { release: await existingOrConflict(project, release), created: false };

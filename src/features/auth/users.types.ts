@@ -1,0 +1,35 @@
+import { ROLES, type Role } from "../../shared/roles.ts";
+
+/** A role read back from the database; anything else there is corruption, not input. */
+export function toRole(text: string): Role {
+  const role = ROLES.find((candidate) => candidate === text);
+  if (!role) throw new Error(`Stored role "${text}" is not one of ${ROLES.join(", ")}`);
+  return role;
+}
+
+export interface UserRecord {
+  id: string;
+  username: string;
+  displayName: string | null;
+  email: string | null;
+  passwordHash: string | null;
+  globalAdmin: boolean;
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface Membership {
+  projectId: string;
+  userId: string;
+  role: Role;
+  createdAt: string;
+}
+
+export interface SessionRecord {
+  id: string;
+  userId: string;
+  csrfToken: string;
+  createdAt: string;
+  expiresAt: string;
+  lastSeenAt: string;
+}

@@ -1,0 +1,109 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { DomainError } from "../shared/errors.ts";
+import { type Actor, atLeast, type Role, roleIn } from "../shared/roles.ts";
+
+/** What a route needs: a role in the project the request is about, global admin, any signed-in caller, or nothing. */
+export type Need = { project: Role } | "global_admin" | "authenticated" | "public";
+
+const viewer: Need = { project: "viewer" };
+const developer: Need = { project: "developer" };
+const approver: Need = { project: "approver" };
+const admin: Need = { project: "admin" };
+
+/**
+ * The one table of who may call what. Keys are `METHOD url` as registered (after the /api/v1 prefix). A route missing
+ * here is refused for everyone (and a test fails), so a new route cannot be open by accident.
+ */
+export const ROUTE_ROLES: Record<string, Need> = {
+  "POST /projects": "global_admin",
+  "GET /projects": "authenticated",
+  "GET /projects/:slug": viewer,
+  "PUT /projects/:slug/config": admin,
+  "GET /projects/:slug/config": viewer,
+  "GET /projects/:slug/environments": viewer,
+  "GET /projects/:slug/status": viewer,
+  "POST /projects/:slug/releases": developer,
+  "GET /projects/:slug/releases": viewer,
+  "GET /projects/:slug/releases/:version": viewer,
+  "POST /projects/:slug/releases/:version/promote": developer,
+  "POST /projects/:slug/releases/:version/approve": approver,
+  "POST /projects/:slug/environments/:env/rollback": developer,
+  "GET /projects/:slug/deployments": viewer,
+  "GET /deployments/:id": viewer,
+  "POST /deployments/:id/cancel": developer,
+  "GET /deployments/:id/log": viewer,
+  "GET /deployments/:id/gates": viewer,
+  "GET /deployments/:id/approvals": viewer,
+  "POST /deployments/:id/approve": approver,
+  "POST /deployments/:id/reject": approver,
+  "POST /deployments/:id/callback": "public",
+  "GET /approvals": "authenticated",
+  "POST /projects/:slug/report-runs": developer,
+  "GET /projects/:slug/report-runs": viewer,
+  "PUT /report-runs/:id/files/:name": developer,
+  "POST /report-runs/:id/complete": developer,
+  "GET /report-runs/:id": viewer,
+  "GET /report-runs/:id/tests": viewer,
+  "GET /report-runs/:id/coverage": viewer,
+  "GET /projects/:slug/commits/:sha/report": viewer,
+  "GET /projects/:slug/flaky-tests": viewer,
+  "GET /projects/:slug/tests/:key/history": viewer,
+  "GET /projects/:slug/report-trends": viewer,
+  "POST /tokens": "authenticated",
+  "GET /tokens": "authenticated",
+  "DELETE /tokens/:id": "authenticated",
+  "POST /users": "global_admin",
+  "GET /users": "global_admin",
+  "PUT /users/:username/password": "authenticated",
+  "GET /projects/:slug/members": viewer,
+  "PUT /projects/:slug/members": admin,
+  "DELETE /projects/:slug/members/:username": admin,
+  "POST /session": "public",
+  "GET /session": "public",
+  "DELETE /session": "public",
+  "GET /audit": "global_admin",
+  "GET /audit/verify": "global_admin",
+  "GET /audit/export": "global_admin",
+  "GET /notifications/deliveries": "global_admin",
+};
+
+export const API_PREFIX = "/api/v1";
+
+/** Finds the project a request is about, from its `:slug` or the resource its `:id` names; undefined when it does not exist. */
+export type ProjectResolver = (request: FastifyRequest) => Promise<string | undefined>;
+
+export function needOf(method: string, url: string): Need | undefined {
+  return ROUTE_ROLES[`${method} ${url.startsWith(API_PREFIX) ? url.slice(API_PREFIX.length) : url}`];
+}
+
+function forbidden(actor: Actor, what: string): DomainError {
+  return new DomainError("forbidden", `${actor.name} may not ${what}`);
+}
+
+/** Checks every /api/v1 request against ROUTE_ROLES after authentication. */
+export function registerAuthorization(app: FastifyInstance, resolveProject: ProjectResolver): void {
+  app.addHook("preHandler", async (request) => {
+    const url = request.routeOptions.url;
+    if (!url?.startsWith(API_PREFIX)) return;
+    const need = needOf(request.method, url);
+    if (need === undefined)
+      throw new DomainError("forbidden", `${request.method} ${url} declares no role, so nobody may call it`);
+    if (need === "public") return;
+    const actor = request.actor as Actor | null;
+    if (!actor) throw new DomainError("unauthorized", "Send an API token (Authorization: Bearer …) or sign in");
+    if (need === "authenticated") return;
+    if (need === "global_admin") {
+      if (!actor.globalAdmin) throw forbidden(actor, `${request.method} ${url}: it needs a global admin`);
+      return;
+    }
+    const projectId = await resolveProject(request);
+    if (projectId === undefined) return; // the route answers 404 itself
+    const role = roleIn(actor, projectId);
+    if (!atLeast(role, need.project)) {
+      throw forbidden(
+        actor,
+        `${request.method} ${url} here: it needs the ${need.project} role and ${actor.name} has ${role ?? "no role in this project"}`,
+      );
+    }
+  });
+}
