@@ -11,6 +11,8 @@ import { createCommitStatusFeature } from "./features/commit-status/commit-statu
 import { createDeploymentsFeature } from "./features/deployments/deployments.feature.ts";
 import { getExecutor, validateExecutorConfig } from "./features/deployments/executors/registry.ts";
 import { createGatesFeature } from "./features/gates/gates.feature.ts";
+import { createDeploymentEvents } from "./features/notifications/deployment.events.ts";
+import { createNotificationsFeature } from "./features/notifications/notifications.feature.ts";
 import { createProjectsFeature } from "./features/projects/projects.feature.ts";
 import { createReleasesFeature } from "./features/releases/releases.feature.ts";
 import { createReportsFeature } from "./features/reports/reports.feature.ts";
@@ -21,6 +23,7 @@ import { registerOpenApi } from "./http/openapi.ts";
 import { registerAuthorization } from "./http/roles.ts";
 import { JobRunner } from "./jobs/job.runner.ts";
 import { type Clock, systemClock } from "./shared/clock.ts";
+import { resolveSecret } from "./shared/secrets.ts";
 
 const VERSION = (JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }).version;
 
@@ -96,9 +99,36 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     defaultBranch: config.DEFAULT_BRANCH,
   });
   const gates = createGatesFeature({ db: db.kysely, clock, views: reports.views, queries: reports.queries });
+  const notifications = createNotificationsFeature({
+    db: db.kysely,
+    clock,
+    logger: logger.child({ component: "notifications" }),
+    enqueue,
+    channelsFor: (projectId, tx) => projects.service.notificationChannels(projectId, tx),
+    projectIdOf: async (slug) => (await projects.service.record(slug)).id,
+    resolveSecret,
+    smtp: config.SMTP_HOST
+      ? {
+          host: config.SMTP_HOST,
+          port: config.SMTP_PORT,
+          secure: config.SMTP_SECURE,
+          from: config.SMTP_FROM,
+          ...(config.SMTP_USER && config.SMTP_PASS ? { auth: { user: config.SMTP_USER, pass: config.SMTP_PASS } } : {}),
+        }
+      : null,
+  });
+  const events = createDeploymentEvents({
+    projects: projects.service,
+    releases: releases.service,
+    views: reports.views,
+    clock,
+    publicUrl,
+    notify: notifications.notify,
+  });
   const deployments = createDeploymentsFeature({
     gates: gates.service,
     rowLocks: db.capabilities.dialect === "postgres",
+    events,
     audit: audit.service,
     db: db.kysely,
     clock,
@@ -120,8 +150,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     projects: projects.service,
     enqueue,
     audit: audit.service,
+    events,
   });
-  for (const [type, handler] of Object.entries({ ...deployments.jobs, ...commitStatus.jobs, ...approvals.jobs }))
+  for (const [type, handler] of Object.entries({
+    ...deployments.jobs,
+    ...commitStatus.jobs,
+    ...approvals.jobs,
+    ...notifications.jobs,
+  }))
     jobs.register(type, handler);
 
   const http = Fastify({
@@ -151,6 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     async (api) => {
       for (const routes of auth.routes) await api.register(routes);
       await api.register(audit.routes);
+      await api.register(notifications.routes);
       await api.register(projects.routes);
       await api.register(releases.routes);
       await api.register(deployments.routes);

@@ -53,6 +53,16 @@ export const ConfigSchema = Type.Object({
     default: "main",
     description: "Branch whose latest report is the base of comparisons",
   }),
+  SMTP_HOST: Type.Optional(Type.String({ minLength: 1, description: "SMTP relay for email notification channels" })),
+  SMTP_PORT: Type.Integer({ minimum: 1, maximum: 65535, default: 587 }),
+  SMTP_SECURE: Type.Boolean({ default: false, description: "TLS from the first byte (port 465); else STARTTLS when offered" }),
+  SMTP_USER: Type.Optional(Type.String({ minLength: 1 })),
+  SMTP_PASS: Type.Optional(Type.String({ minLength: 1 })),
+  SMTP_FROM: Type.String({
+    minLength: 3,
+    default: "stagegate <stagegate@localhost>",
+    description: "Sender of notification emails",
+  }),
   LOG_HEAD_BYTES: Type.Integer({
     minimum: 1024,
     default: 4 * 1024 * 1024,
@@ -88,7 +98,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   for (const key of Object.keys(ConfigSchema.properties)) {
     const value = env[key];
     if (value === undefined || value === "") continue;
-    raw[key] = key === "STAGEGATE_DEMO" ? (BOOLEAN_WORDS[value.toLowerCase()] ?? value) : value;
+    raw[key] = key === "STAGEGATE_DEMO" || key === "SMTP_SECURE" ? (BOOLEAN_WORDS[value.toLowerCase()] ?? value) : value;
   }
   const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
   const errors = Value.Errors(ConfigSchema, withDefaults);

@@ -2,12 +2,14 @@ import type { InjectOptions, LightMyRequestResponse } from "fastify";
 import pino from "pino";
 import { type App, buildApp } from "../../src/app.ts";
 import { loadConfig } from "../../src/config/config.ts";
-import type { DialectName } from "../../src/db/connect.ts";
+import type { Db, DialectName } from "../../src/db/connect.ts";
 import type { Deployment } from "../../src/shared/api.ts";
 import { testDb } from "./db.ts";
 
 export interface TestApp {
   app: App;
+  /** The app's database, for tests that change what only time or an operator would (e.g. a token's expiry). */
+  db: Db;
   token: string;
   /** `app.inject` with the admin token (unless `headers.authorization` is given). */
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
@@ -27,6 +29,7 @@ export async function startTestApp(dialect: DialectName, env: Record<string, str
     app.http.inject({ ...options, headers: { authorization: `Bearer ${token}`, ...(options.headers ?? {}) } });
   return {
     app,
+    db,
     token,
     request,
     async waitForDeployment(id, timeoutMs = 20_000) {

@@ -11,6 +11,7 @@ import { type Actor, atLeast, roleIn } from "../../shared/roles.ts";
 import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { DeploymentsService } from "../deployments/deployments.service.ts";
 import type { DeploymentRecord } from "../deployments/deployments.types.ts";
+import type { DeploymentEvents } from "../notifications/deployment.events.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
 import { type GroupProgress, groupsOf, progress } from "./approvals.policy.ts";
 import * as store from "./approvals.store.ts";
@@ -32,6 +33,7 @@ export function createApprovalsService(deps: {
   releases: ReleasesService;
   enqueue: (tx: Queryable, job: EnqueueOptions) => Promise<string>;
   audit?: AuditRecorder;
+  events?: Pick<DeploymentEvents, "prepare" | "deliver">;
 }) {
   const { db, clock, deployments } = deps;
 
@@ -211,23 +213,19 @@ export function createApprovalsService(deps: {
     const policy = policyOf(d);
     const wait = Date.parse(expiresAt(d, policy)) - clock.now().getTime();
     if (wait > 0) return { kind: "later", delayMs: wait };
+    const reason = `approval expired: not enough approvals within ${formatDuration(policy.expiresAfterMs)}`;
+    const prepared = await deps.events?.prepare("approval_expired", { ...d, status: "expired", reason }).catch(() => undefined);
     await db.transaction().execute(async (tx) => {
       await deployments.lockDeployment(tx, d.id);
-      const ended = await deployments.endApproval(
-        tx,
-        d.id,
-        "expire",
-        `approval expired: not enough approvals within ${formatDuration(policy.expiresAfterMs)}`,
-      );
-      if (ended) {
-        await deps.audit?.append(tx, {
-          actor: "system",
-          action: "approval.expired",
-          projectId: d.projectId,
-          subject: { type: "deployment", id: d.id },
-          data: { environment: d.environmentName, release: d.releaseVersion, expiresAfterMs: policy.expiresAfterMs },
-        });
-      }
+      if (!(await deployments.endApproval(tx, d.id, "expire", reason))) return;
+      await deps.events?.deliver(tx, prepared);
+      await deps.audit?.append(tx, {
+        actor: "system",
+        action: "approval.expired",
+        projectId: d.projectId,
+        subject: { type: "deployment", id: d.id },
+        data: { environment: d.environmentName, release: d.releaseVersion, expiresAfterMs: policy.expiresAfterMs },
+      });
     });
     return { kind: "done" };
   }

@@ -8,6 +8,7 @@ import { formatDuration } from "../../shared/duration.ts";
 import { newSecret, sha256Hex } from "../../shared/hashing.ts";
 import { resolveSecrets } from "../../shared/secrets.ts";
 import type { AuditRecorder } from "../audit/audit.recorder.ts";
+import type { DeploymentEvents } from "../notifications/deployment.events.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import type { StepSpec } from "../projects/projects.types.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
@@ -34,6 +35,7 @@ export interface RunnerDeps {
   publicUrl: string;
   logLimits: { headBytes: number; tailBytes: number };
   audit?: AuditRecorder;
+  events?: Pick<DeploymentEvents, "prepare" | "deliver">;
 }
 
 const done: JobResult = { kind: "done" };
@@ -72,6 +74,16 @@ export function createDeploymentRunner(deps: RunnerDeps) {
     const { to, from } = TRANSITIONS[event];
     sink.write("system", `deployment ${to}${reason ? `: ${reason}` : ""}`);
     await sink.flush();
+    const type =
+      to === "succeeded"
+        ? "deployment_succeeded"
+        : to === "failed"
+          ? "deployment_failed"
+          : to === "errored"
+            ? "deployment_errored"
+            : undefined;
+    // Read what the message needs before the transaction; a notification problem never stops a deployment from ending.
+    const prepared = type ? await deps.events?.prepare(type, { ...d, status: to, reason }).catch(() => undefined) : undefined;
     await db.transaction().execute(async (tx) => {
       const at = now();
       const ended = await store.updateDeployment(tx, d.id, {
@@ -82,6 +94,7 @@ export function createDeploymentRunner(deps: RunnerDeps) {
       if (!ended) return;
       for (const next of await store.listQueued(tx, d.environmentId)) await deps.poke(tx, deploymentJobKey(next.id));
       if (to === "succeeded") await deps.enqueue(tx, { type: AUTO_DEPLOY_JOB, payload: { releaseId: d.releaseId } });
+      await deps.events?.deliver(tx, prepared);
       await deps.audit?.append(tx, {
         actor: "system",
         action: `deployment.${to}`,

@@ -12,6 +12,7 @@ import type { ApprovalPolicy } from "../approvals/approvals.types.ts";
 import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { GatesService } from "../gates/gates.service.ts";
 import type { GateEvaluation } from "../gates/gates.types.ts";
+import type { DeploymentEvents } from "../notifications/deployment.events.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import type { EnvironmentRecord, ProjectRecord } from "../projects/projects.types.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
@@ -34,6 +35,7 @@ export interface DeploymentsDeps {
   /** The database can lock rows (`SELECT … FOR UPDATE`): PostgreSQL. */
   rowLocks: boolean;
   audit?: AuditRecorder;
+  events?: Pick<DeploymentEvents, "prepare" | "deliver">;
 }
 
 export interface PromoteResult {
@@ -68,6 +70,37 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     );
   }
 
+  /** The approval request (with the commit's evidence) or rollback notice, read before the creating transaction. */
+  async function prepareEvent(input: {
+    id: string;
+    input: {
+      project: ProjectRecord;
+      env: EnvironmentRecord;
+      release: ReleaseRecord;
+      kind: DeploymentKind;
+      actor: string | null;
+      gates?: { evaluation: GateEvaluation };
+    };
+    policy: boolean;
+  }) {
+    const { env, release, kind, actor } = input.input;
+    if (!deps.events || (!input.policy && kind !== "rollback")) return undefined;
+    const [current] = await store.listSucceeded(db, env.id, 1);
+    const d = { id: input.id, projectId: env.projectId, releaseId: release.id, environmentName: env.name, kind, reason: null };
+    return deps.events
+      .prepare(
+        input.policy ? "approval_requested" : "rollback",
+        { ...d, status: input.policy ? "pending_approval" : "queued" },
+        {
+          actor,
+          withEvidence: input.policy,
+          previousRelease: current?.releaseVersion ?? null,
+          ...(input.input.gates ? { gates: input.input.gates.evaluation.results } : {}),
+        },
+      )
+      .catch(() => undefined);
+  }
+
   /** Creates the queued deployment, superseding waiting ones; concurrent calls for the same release collapse to one. */
   async function enqueueDeployment(input: {
     project: ProjectRecord;
@@ -80,6 +113,8 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     const { project, env, release } = input;
     const at = clock.now();
     const id = newId("dep", at.getTime());
+    const policy = input.kind === "deploy" ? env.spec.approval : undefined;
+    const prepared = await prepareEvent({ id, input, policy: policy !== undefined });
     try {
       const existing = await db.transaction().execute(async (tx) => {
         // Checked again inside the transaction, in this order: a deployment that ends between the two reads is
@@ -95,7 +130,6 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
           at: at.toISOString(),
         });
         // Rollbacks restore what ran before and skip approval; deploys to an environment with a policy wait for it.
-        const policy = input.kind === "deploy" ? env.spec.approval : undefined;
         await store.insertDeployment(tx, {
           id,
           projectId: project.id,
@@ -122,6 +156,7 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
             ...(input.gates?.override ? { gateOverride: input.gates.override } : {}),
           },
         });
+        await deps.events?.deliver(tx, prepared);
         if (policy) await hooks.awaitingApproval?.(tx, { deploymentId: id, policy, at });
         else await deps.enqueue(tx, { type: DEPLOYMENT_JOB, key: deploymentJobKey(id), payload: { deploymentId: id } });
         if (input.gates) {

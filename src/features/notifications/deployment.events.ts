@@ -1,0 +1,77 @@
+import type { Queryable } from "../../db/schema.ts";
+import type { Clock } from "../../shared/clock.ts";
+import type { DeploymentRecord } from "../deployments/deployments.types.ts";
+import type { GateResult } from "../gates/gates.types.ts";
+import type { ProjectsService } from "../projects/projects.service.ts";
+import type { ReleasesService } from "../releases/releases.service.ts";
+import type { ReportViews } from "../reports/reports.views.ts";
+import type { NotificationEvent, NotificationEventType } from "./notifications.types.ts";
+
+export interface PreparedEvent {
+  projectId: string;
+  event: NotificationEvent;
+}
+
+/**
+ * Builds deployment notifications in two steps: `prepare` reads what the message needs (project, release, the commit's
+ * test evidence) *before* the caller's transaction, `deliver` puts it in the outbox *inside* it. Reading inside would
+ * deadlock on SQLite, where a transaction holds the only connection.
+ */
+export function createDeploymentEvents(deps: {
+  projects: ProjectsService;
+  releases: ReleasesService;
+  views: ReportViews;
+  clock: Clock;
+  publicUrl: string;
+  notify: (tx: Queryable, projectId: string, event: NotificationEvent) => Promise<unknown>;
+}) {
+  async function prepare(
+    type: NotificationEventType,
+    d: Pick<DeploymentRecord, "id" | "projectId" | "releaseId" | "environmentName" | "status" | "kind" | "reason">,
+    extra: { actor?: string | null; gates?: GateResult[]; previousRelease?: string | null; withEvidence?: boolean } = {},
+  ): Promise<PreparedEvent> {
+    const project = await deps.projects.recordById(d.projectId);
+    const release = await deps.releases.recordById(d.releaseId);
+    let evidence: NotificationEvent["evidence"];
+    if (extra.withEvidence) {
+      const verdicts = await deps.views.commit(project.id, release.commitSha);
+      const tests = verdicts.reduce(
+        (sum, v) => ({
+          total: sum.total + v.tests.total,
+          passed: sum.passed + v.tests.passed,
+          failed: sum.failed + v.tests.failed + v.tests.errored,
+          skipped: sum.skipped + v.tests.skipped,
+          flaky: sum.flaky + v.tests.flaky,
+        }),
+        { total: 0, passed: 0, failed: 0, skipped: 0, flaky: 0 },
+      );
+      const unit = verdicts.find((v) => v.kind === "unit") ?? verdicts[0];
+      evidence = {
+        ...(verdicts.length ? { tests, failures: verdicts.flatMap((v) => v.failing).slice(0, 20) } : {}),
+        ...(unit?.coverage ? { coverage: { lines: unit.coverage.lines, delta: null } } : {}),
+        ...(extra.gates ? { gates: extra.gates.map((g) => ({ type: g.type, passed: g.passed, message: g.message })) } : {}),
+        ...(extra.previousRelease !== undefined ? { previousRelease: extra.previousRelease } : {}),
+      };
+    }
+    const event: NotificationEvent = {
+      type,
+      project: { slug: project.slug, name: project.name },
+      environment: d.environmentName,
+      release: { version: release.version, commitSha: release.commitSha, branch: release.branch, createdBy: release.createdBy },
+      deployment: { id: d.id, status: d.status, kind: d.kind, reason: d.reason },
+      ...(extra.actor ? { actor: extra.actor } : {}),
+      ...(evidence ? { evidence } : {}),
+      links: { view: `${deps.publicUrl}/api/v1/deployments/${d.id}` },
+      at: deps.clock.now().toISOString(),
+    };
+    return { projectId: project.id, event };
+  }
+
+  async function deliver(tx: Queryable, prepared: PreparedEvent | undefined): Promise<void> {
+    if (prepared) await deps.notify(tx, prepared.projectId, prepared.event);
+  }
+
+  return { prepare, deliver };
+}
+
+export type DeploymentEvents = ReturnType<typeof createDeploymentEvents>;
