@@ -151,7 +151,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     enqueue,
     audit: audit.service,
     events,
+    publicUrl,
   });
+  events.useApprovalLinks(approvals.links.linksFor);
   for (const [type, handler] of Object.entries({
     ...deployments.jobs,
     ...commitStatus.jobs,
@@ -163,6 +165,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const http = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // Signed approval links travel as one path segment and are longer than the default 100.
+    routerOptions: { maxParamLength: 1024 },
     // Request lines only at debug: at info the log is about deployments, not every poll of a dashboard.
     logController: new LogController({ disableRequestLogging: config.LOG_LEVEL !== "debug" && config.LOG_LEVEL !== "trace" }),
     ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
@@ -183,6 +187,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     return undefined;
   });
   registerHealth(http, db.kysely);
+  await http.register(approvals.pageRoutes);
   await http.register(
     async (api) => {
       for (const routes of auth.routes) await api.register(routes);
@@ -193,7 +198,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await api.register(deployments.routes);
       for (const routes of reports.routes) await api.register(routes);
       await api.register(gates.routes);
-      await api.register(approvals.routes);
+      for (const routes of approvals.routes) await api.register(routes);
     },
     { prefix: "/api/v1" },
   );

@@ -20,7 +20,14 @@ export function exitCodeFor(error: unknown): ExitCode {
   return ExitCode.failed;
 }
 
+/**
+ * 403s the approval policy answers: the caller may act here, but this person may not decide on this deployment. The
+ * operation was refused (exit 1), unlike a missing role or token (exit 3).
+ */
+const POLICY_REFUSALS: readonly string[] = ["self_approval", "not_an_approver"];
+
 function apiExitCode(error: ApiError): ExitCode {
+  if (error.status === 403 && POLICY_REFUSALS.includes(error.code)) return ExitCode.failed;
   if (error.status === 401 || error.status === 403 || error.isNotFound) return ExitCode.notFound;
   // The server rejected what was typed (a malformed version, an invalid stagegate.yaml): a usage error.
   if (error.status === 400 || error.status === 413 || error.status === 415 || error.status === 422) return ExitCode.usage;
@@ -47,6 +54,8 @@ function hintFor(error: ApiError): string | undefined {
   if (error.status === 401) {
     return "check --token or STAGEGATE_TOKEN, or sign in with stagegate login (a local server writes its admin token to ./data/admin-token)";
   }
+  // The server's message already says why this person may not decide; "the token lacks the role" would mislead.
+  if (POLICY_REFUSALS.includes(error.code)) return undefined;
   if (error.status === 403) return "the token lacks the role for this; ask an admin or use another token (--token)";
   return undefined;
 }

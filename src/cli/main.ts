@@ -1,4 +1,8 @@
 import { Command, CommanderError, Option } from "commander";
+import { registerApprove } from "./commands/approval-approve.ts";
+import { registerApprovalsGet } from "./commands/approval-get.ts";
+import { registerApprovalsList } from "./commands/approval-list.ts";
+import { registerReject } from "./commands/approval-reject.ts";
 import { registerAuditExport } from "./commands/audit-export.ts";
 import { registerAuditList } from "./commands/audit-list.ts";
 import { registerAuditVerify } from "./commands/audit-verify.ts";
@@ -45,6 +49,12 @@ Usage by task:
   stagegate deploy list -p <project> [--env <env>] [--status <status>]
   stagegate deploy log <id> [--follow]                   a deployment's log
   stagegate deploy cancel <id>                           stop a deployment
+  stagegate approvals list                               deployments waiting for your approval
+  stagegate approvals get <deployment-id>                who approved, which groups are open, when it expires
+  stagegate approve <deployment-id> [--comment <text>]   approve; the last required approval queues the deployment
+  stagegate approve -p <project> <version> --env <env> [--env <env2>…]
+                                                         approve a release waiting in several environments
+  stagegate reject <deployment-id> --comment <text>      reject, saying why
   stagegate login -u <username> [--password-stdin]       sign in; stores a personal token for this server
   stagegate logout                                       revoke and forget that token
   stagegate token create --name <name> [--kind personal|service] [--role <role>] [-p <project>…] [--expires-in-days <n>]
@@ -64,8 +74,8 @@ Usage by task:
 
 Without --token or STAGEGATE_TOKEN, the token stored by stagegate login for --server is used, else the one in
 ./data/admin-token (written by a local server).
-Exit codes: 0 ok, 1 the operation failed (deploy failed, conflict, server error), 2 usage error,
-3 not authenticated, not allowed or not found.
+Exit codes: 0 ok, 1 the operation failed (deploy failed, conflict, refused by the approval policy, server error),
+2 usage error, 3 not authenticated, not allowed or not found.
 `;
 
 /**
@@ -121,6 +131,11 @@ function buildProgram(io: CliIo): { command: Command; context: CliContext } {
   registerDeployList(deploy, context);
   registerDeployLog(deploy, context);
   registerDeployCancel(deploy, context);
+  registerApprove(program, context);
+  registerReject(program, context);
+  const approvals = noun("approvals", "deployments waiting for approval: list, get");
+  registerApprovalsList(approvals, context);
+  registerApprovalsGet(approvals, context);
   const token = noun("token", "API tokens: create, list, revoke");
   registerTokenCreate(token, context);
   registerTokenList(token, context);

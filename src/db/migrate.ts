@@ -6,6 +6,7 @@ import * as audit from "./migrations/0004_audit.ts";
 import * as notifications from "./migrations/0005_notifications.ts";
 import * as auth from "./migrations/0006_auth.ts";
 import * as approvals from "./migrations/0007_approvals.ts";
+import * as approvalLinks from "./migrations/0008_approval_links.ts";
 import type { Database } from "./schema.ts";
 
 // Listed in code (not read from a folder) so the same migrations run from source, a bundle or a test.
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   "0005_notifications": notifications,
   "0006_auth": auth,
   "0007_approvals": approvals,
+  "0008_approval_links": approvalLinks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -9,3 +9,16 @@ export interface ApprovalDecisionsTable {
   release_digest: string | null;
   created_at: string;
 }
+
+export interface ServerSecretsTable {
+  name: string;
+  value: string;
+  created_at: string;
+}
+
+export interface ApprovalLinkUsesTable {
+  nonce: string;
+  deployment_id: string;
+  used_by: string;
+  used_at: string;
+}

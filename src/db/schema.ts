@@ -1,5 +1,5 @@
 import type { Kysely, Transaction } from "kysely";
-import type { ApprovalDecisionsTable } from "./schema.approvals.ts";
+import type { ApprovalDecisionsTable, ApprovalLinkUsesTable, ServerSecretsTable } from "./schema.approvals.ts";
 import type { LoginFailuresTable, ProjectMembersTable, SessionsTable, UsersTable } from "./schema.auth.ts";
 import type { CommitStatusDeliveriesTable } from "./schema.commit-status.ts";
 import type { NotificationDeliveriesTable } from "./schema.notifications.ts";
@@ -229,6 +229,8 @@ export interface Database {
   login_failures: LoginFailuresTable;
   notification_deliveries: NotificationDeliveriesTable;
   approval_decisions: ApprovalDecisionsTable;
+  server_secrets: ServerSecretsTable;
+  approval_link_uses: ApprovalLinkUsesTable;
 }
 
 /** A Kysely handle that is either the database or an open transaction: stores take this. */

@@ -38,6 +38,7 @@ export const ROUTE_ROLES: Record<string, Need> = {
   "POST /deployments/:id/reject": approver,
   "POST /deployments/:id/callback": "public",
   "GET /approvals": "authenticated",
+  "POST /approval-links/:token": "authenticated",
   "POST /projects/:slug/report-runs": developer,
   "GET /projects/:slug/report-runs": viewer,
   "PUT /report-runs/:id/files/:name": developer,

@@ -12,7 +12,7 @@ import type {
   Release,
   ReleaseDetail,
 } from "../shared/api.ts";
-import { AuthClient } from "./auth.ts";
+import { ApprovalsClient } from "./approvals.ts";
 import { networkError } from "./errors.ts";
 import { readLines } from "./lines.ts";
 import { type PageRequest, paginate } from "./paginate.ts";
@@ -36,7 +36,7 @@ export interface ApplyConfigOptions {
  * Typed client of the stagegate HTTP API (`/api/v1`). Every method throws `ApiError` on a non-2xx answer and
  * `ApiError` with status 0 / code `network_error` when the server cannot be reached.
  */
-export class StagegateClient extends AuthClient {
+export class StagegateClient extends ApprovalsClient {
   // ── projects and config ───────────────────────────────────────────────────────────────────────────────────────
   async createProject(body: CreateProjectBody): Promise<Project> {
     return this.json("/api/v1/projects", { method: "POST", json: body });

@@ -3,6 +3,13 @@ export type * from "../shared/audit.api.ts";
 export { auditHash, GENESIS_HASH as AUDIT_GENESIS_HASH, verifyLines } from "../shared/audit-verify.ts";
 export type * from "../shared/auth.api.ts";
 export type * from "../shared/reports.api.ts";
+export type {
+  ApprovalDecision,
+  ApprovalGroupState,
+  ApprovalState,
+  ApproveReleaseBody,
+  PendingApproval,
+} from "./approvals.ts";
 export type { AuditFilterQuery, AuditQuery } from "./audit.ts";
 export type { LoginResult } from "./auth.ts";
 export { type ApplyConfigOptions, type DeploymentQuery, StagegateClient } from "./client.ts";

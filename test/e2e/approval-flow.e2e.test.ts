@@ -114,16 +114,40 @@ environments:
       items: { deployment: Deployment }[];
     }>();
     expect(inbox.items.map((i) => i.deployment.id)).toEqual([d.id]);
-    expect(
-      (
-        await t.request({
-          method: "POST",
-          url: `/api/v1/deployments/${d.id}/approve`,
-          payload: { comment: "integration report is clean" },
-          headers: as("manager"),
-        })
-      ).statusCode,
-    ).toBe(200);
+    // The email's Approve link: opening it shows a confirmation page and changes nothing; the POST after sign-in decides.
+    const token =
+      /https:\/\/sg\.acme\.test\/approve\/(v1\.[A-Za-z0-9_-]+\.[0-9a-f]+)/.exec(smtp.messages[0]?.text ?? "")?.[1] ?? "";
+    expect(token).not.toBe("");
+    const page = await t.app.http.inject({ method: "GET", url: `/approve/${token}` });
+    expect(page.statusCode).toBe(200);
+    expect(page.headers["content-type"]).toContain("text/html");
+    expect(page.body).toContain("Approve shop 2.0.0 → live");
+    expect((await t.request({ method: "GET", url: `/api/v1/deployments/${d.id}` })).json<Deployment>().status).toBe(
+      "pending_approval",
+    );
+    const tampered = await t.request({
+      method: "POST",
+      url: `/api/v1/approval-links/${token.slice(0, -2)}00`,
+      payload: {},
+      headers: as("manager"),
+    });
+    expect([tampered.statusCode, tampered.json().error.message]).toEqual([400, expect.stringContaining("signature")]);
+    const byDev = await t.request({ method: "POST", url: `/api/v1/approval-links/${token}`, payload: {}, headers: as("dev") });
+    expect(byDev.statusCode).toBe(403);
+    const decided = await t.request({
+      method: "POST",
+      url: `/api/v1/approval-links/${token}`,
+      payload: { comment: "integration report is clean" },
+      headers: as("manager"),
+    });
+    expect(decided.statusCode, decided.body).toBe(200);
+    const replay = await t.request({
+      method: "POST",
+      url: `/api/v1/approval-links/${token}`,
+      payload: {},
+      headers: as("manager"),
+    });
+    expect([replay.statusCode, replay.json().error.message]).toEqual([400, expect.stringContaining("already used")]);
     expect((await t.waitForDeployment(d.id)).status).toBe("succeeded");
     // stg deployed, approval requested, live deployed.
     await expect.poll(() => slack.messages.length, { timeout: 15_000 }).toBe(3);

@@ -216,5 +216,5 @@ describe.each(testDialects())("security of approvals and tokens on %s", (dialect
     expect(events.items.filter((e) => e.data.outcome === "queued")).toHaveLength(1);
     const log = (await t.request({ method: "GET", url: `/api/v1/deployments/${d.id}/log` })).body;
     expect(log.match(/starting/g)).toHaveLength(1);
-  }, 120_000);
+  }, 300_000);
 });

@@ -10,7 +10,7 @@ import type { ProjectsService } from "../projects/projects.service.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
 import type { ApprovalsService } from "./approvals.service.ts";
 
-const ApprovalState = Type.Object({
+export const ApprovalStateSchema = Type.Object({
   deploymentId: Type.String(),
   status: Type.String(),
   groups: Type.Array(
@@ -58,7 +58,7 @@ export function approvalsRoutes(deps: {
           summary: "Approve a deployment waiting for approval; the last required approval queues it",
           params: IdParams,
           body: Type.Optional(Type.Object({ comment: Type.Optional(Comment) }, { additionalProperties: false })),
-          response: { 200: ApprovalState, ...errors },
+          response: { 200: ApprovalStateSchema, ...errors },
         },
       },
       async (request) =>
@@ -78,7 +78,7 @@ export function approvalsRoutes(deps: {
           summary: "Reject a deployment waiting for approval (a comment is required)",
           params: IdParams,
           body: Type.Object({ comment: Type.String({ minLength: 1, maxLength: 4000 }) }, { additionalProperties: false }),
-          response: { 200: ApprovalState, ...errors },
+          response: { 200: ApprovalStateSchema, ...errors },
         },
       },
       async (request) =>
@@ -97,7 +97,7 @@ export function approvalsRoutes(deps: {
           tags: ["approvals"],
           summary: "Who approved, which groups are still open, when it expires",
           params: IdParams,
-          response: { 200: ApprovalState, ...errors },
+          response: { 200: ApprovalStateSchema, ...errors },
         },
       },
       async (request) => approvals.state(request.params.id),
@@ -111,7 +111,7 @@ export function approvalsRoutes(deps: {
           summary: "Deployments waiting for a decision I may make, across projects (?mine=pending)",
           querystring: Type.Object({ mine: Type.Optional(Type.Literal("pending")) }),
           response: {
-            200: Type.Object({ items: Type.Array(Type.Object({ deployment: Deployment, approval: ApprovalState })) }),
+            200: Type.Object({ items: Type.Array(Type.Object({ deployment: Deployment, approval: ApprovalStateSchema })) }),
             ...errors,
           },
         },
@@ -136,7 +136,7 @@ export function approvalsRoutes(deps: {
           summary: "Approve a release's pending deployments in several environments in one call",
           params: Type.Object({ slug: Slug, version: Type.String({ minLength: 1, maxLength: 128 }) }),
           body: ReleaseApproveBody,
-          response: { 200: Type.Object({ items: Type.Array(ApprovalState) }), ...errors },
+          response: { 200: Type.Object({ items: Type.Array(ApprovalStateSchema) }), ...errors },
         },
       },
       async (request) => {

@@ -81,10 +81,11 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
       actor: string | null;
       gates?: { evaluation: GateEvaluation };
     };
-    policy: boolean;
+    policy: ApprovalPolicy | undefined;
+    at: Date;
   }) {
     const { env, release, kind, actor } = input.input;
-    if (!deps.events || (!input.policy && kind !== "rollback")) return undefined;
+    if (!deps.events || (input.policy === undefined && kind !== "rollback")) return undefined;
     const [current] = await store.listSucceeded(db, env.id, 1);
     const d = { id: input.id, projectId: env.projectId, releaseId: release.id, environmentName: env.name, kind, reason: null };
     return deps.events
@@ -93,7 +94,8 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
         { ...d, status: input.policy ? "pending_approval" : "queued" },
         {
           actor,
-          withEvidence: input.policy,
+          withEvidence: input.policy !== undefined,
+          ...(input.policy ? { approvalExpiresAt: new Date(input.at.getTime() + input.policy.expiresAfterMs) } : {}),
           previousRelease: current?.releaseVersion ?? null,
           ...(input.input.gates ? { gates: input.input.gates.evaluation.results } : {}),
         },
@@ -114,7 +116,7 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     const at = clock.now();
     const id = newId("dep", at.getTime());
     const policy = input.kind === "deploy" ? env.spec.approval : undefined;
-    const prepared = await prepareEvent({ id, input, policy: policy !== undefined });
+    const prepared = await prepareEvent({ id, input, policy, at });
     try {
       const existing = await db.transaction().execute(async (tx) => {
         // Checked again inside the transaction, in this order: a deployment that ends between the two reads is

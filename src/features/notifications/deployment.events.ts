@@ -25,10 +25,18 @@ export function createDeploymentEvents(deps: {
   publicUrl: string;
   notify: (tx: Queryable, projectId: string, event: NotificationEvent) => Promise<unknown>;
 }) {
+  let approvalLinks: ((deploymentId: string, expiresAt: Date) => Promise<{ approve: string; reject: string }>) | undefined;
+
   async function prepare(
     type: NotificationEventType,
     d: Pick<DeploymentRecord, "id" | "projectId" | "releaseId" | "environmentName" | "status" | "kind" | "reason">,
-    extra: { actor?: string | null; gates?: GateResult[]; previousRelease?: string | null; withEvidence?: boolean } = {},
+    extra: {
+      actor?: string | null;
+      gates?: GateResult[];
+      previousRelease?: string | null;
+      withEvidence?: boolean;
+      approvalExpiresAt?: Date;
+    } = {},
   ): Promise<PreparedEvent> {
     const project = await deps.projects.recordById(d.projectId);
     const release = await deps.releases.recordById(d.releaseId);
@@ -61,7 +69,12 @@ export function createDeploymentEvents(deps: {
       deployment: { id: d.id, status: d.status, kind: d.kind, reason: d.reason },
       ...(extra.actor ? { actor: extra.actor } : {}),
       ...(evidence ? { evidence } : {}),
-      links: { view: `${deps.publicUrl}/api/v1/deployments/${d.id}` },
+      links: {
+        view: `${deps.publicUrl}/api/v1/deployments/${d.id}`,
+        ...(type === "approval_requested" && extra.approvalExpiresAt && approvalLinks
+          ? await approvalLinks(d.id, extra.approvalExpiresAt)
+          : {}),
+      },
       at: deps.clock.now().toISOString(),
     };
     return { projectId: project.id, event };
@@ -71,7 +84,12 @@ export function createDeploymentEvents(deps: {
     if (prepared) await deps.notify(tx, prepared.projectId, prepared.event);
   }
 
-  return { prepare, deliver };
+  /** The approvals feature is built after this one (it needs deployments): it hands over its link signer here. */
+  function useApprovalLinks(sign: (deploymentId: string, expiresAt: Date) => Promise<{ approve: string; reject: string }>): void {
+    approvalLinks = sign;
+  }
+
+  return { prepare, deliver, useApprovalLinks };
 }
 
 export type DeploymentEvents = ReturnType<typeof createDeploymentEvents>;
