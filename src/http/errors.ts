@@ -25,6 +25,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   nothing_to_roll_back: 409,
   idempotency_key_reuse: 422,
   gate_failed: 409,
+  frozen: 409,
   self_approval: 403,
   not_an_approver: 403,
   approval_expired: 409,

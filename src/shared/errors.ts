@@ -25,6 +25,7 @@ export type ErrorCode =
   | "nothing_to_roll_back"
   | "idempotency_key_reuse"
   | "gate_failed"
+  | "frozen"
   | "self_approval"
   | "not_an_approver"
   | "approval_expired"

@@ -17,6 +17,12 @@ const YAML = `environments:
     approval:
       groups: [ { name: managers, members: ["@approver"] } ]
       expiresAfter: 1s
+  - name: frozen
+    requires: null
+    executor: { type: shell, config: { command: ["true"] } }
+    approval:
+      groups: [ { name: managers, members: ["@approver"] } ]
+      freezeWindows: [ { cron: "* * * * *", duration: 2m, timezone: Europe/Berlin, reason: "quarter close" } ]
 `;
 
 describe.each(testDialects())("approvals on %s", (dialect) => {
@@ -150,5 +156,39 @@ describe.each(testDialects())("approvals on %s", (dialect) => {
       .toBe("expired");
     const late = await approve(d.id, "bob");
     expect([late.statusCode, late.json().error.code]).toEqual([409, "approval_expired"]);
+  });
+
+  it("refuses promotion during a freeze, and records an admin's emergency override loudly", async () => {
+    await release("5.0.0");
+    const refused = await t.request({
+      method: "POST",
+      url: "/api/v1/projects/app/releases/5.0.0/promote",
+      payload: { environment: "frozen" },
+      headers: as("alice"),
+    });
+    expect(refused.statusCode).toBe(409);
+    expect(refused.json().error).toMatchObject({
+      code: "frozen",
+      details: { reason: "quarter close", liftsAt: expect.any(String) },
+    });
+    expect(refused.json().error.message).toContain("until");
+    const override = { environment: "frozen", override: { reason: "hotfix for a data leak, CTO approved" } };
+    const notAdmin = await t.request({
+      method: "POST",
+      url: "/api/v1/projects/app/releases/5.0.0/promote",
+      payload: override,
+      headers: as("alice"),
+    });
+    expect([notAdmin.statusCode, notAdmin.json().error.code]).toEqual([403, "forbidden"]);
+    const admin = await t.request({ method: "POST", url: "/api/v1/projects/app/releases/5.0.0/promote", payload: override });
+    expect(admin.statusCode, admin.body).toBe(201);
+    const d = admin.json<Deployment>();
+    const audit = (await t.request({ method: "GET", url: `/api/v1/audit?subject=deployment:${d.id}` })).json<{
+      items: { action: string; data: Record<string, unknown> }[];
+    }>();
+    expect(audit.items.find((e) => e.action === "freeze.overridden")?.data).toMatchObject({
+      window: "quarter close",
+      reason: "hotfix for a data leak, CTO approved",
+    });
   });
 });

@@ -1,4 +1,5 @@
 import { type Static, Type } from "typebox";
+import { type FreezeWindow, FreezeWindowsSchema } from "./freeze.ts";
 
 const Duration = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })]);
 
@@ -23,6 +24,7 @@ export const ApprovalPolicySchema = Type.Object(
     allowSelfApproval: Type.Optional(Type.Boolean({ default: false })),
     expiresAfter: Type.Optional(Duration),
     waitTimer: Type.Optional(Duration),
+    freezeWindows: Type.Optional(FreezeWindowsSchema),
   },
   { additionalProperties: false },
 );
@@ -34,6 +36,7 @@ export interface ApprovalPolicy {
   allowSelfApproval: boolean;
   expiresAfterMs: number;
   waitTimerMs: number;
+  freezeWindows?: FreezeWindow[];
 }
 
 export interface Decision {

@@ -9,6 +9,7 @@ import { safeEqual, sha256Hex } from "../../shared/hashing.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Cursor, toPage } from "../../shared/pagination.ts";
 import type { ApprovalPolicy } from "../approvals/approvals.types.ts";
+import { activeFreeze } from "../approvals/freeze.ts";
 import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { GatesService } from "../gates/gates.service.ts";
 import type { GateEvaluation } from "../gates/gates.types.ts";
@@ -111,12 +112,31 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     kind: DeploymentKind;
     actor: string | null;
     gates?: { evaluation: GateEvaluation; override: { by: string; reason: string } | null };
+    freezeOverride?: { by: string; reason: string; window: string; liftsAt: string };
   }): Promise<PromoteResult> {
     const { project, env, release } = input;
     const at = clock.now();
     const id = newId("dep", at.getTime());
     const policy = input.kind === "deploy" ? env.spec.approval : undefined;
     const prepared = await prepareEvent({ id, input, policy, at });
+    // Loud on purpose: an emergency deploy during a freeze is announced on every channel that listens for it.
+    const freezeNotice = input.freezeOverride
+      ? await deps.events
+          ?.prepare(
+            "freeze_override",
+            {
+              id,
+              projectId: project.id,
+              releaseId: release.id,
+              environmentName: env.name,
+              kind: input.kind,
+              reason: input.freezeOverride.reason,
+              status: "queued",
+            },
+            { actor: input.actor },
+          )
+          .catch(() => undefined)
+      : undefined;
     try {
       const existing = await db.transaction().execute(async (tx) => {
         // Checked again inside the transaction, in this order: a deployment that ends between the two reads is
@@ -159,6 +179,22 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
           },
         });
         await deps.events?.deliver(tx, prepared);
+        await deps.events?.deliver(tx, freezeNotice);
+        if (input.freezeOverride) {
+          await deps.audit?.append(tx, {
+            actor: input.freezeOverride.by,
+            action: "freeze.overridden",
+            projectId: project.id,
+            subject: { type: "deployment", id },
+            data: {
+              environment: env.name,
+              release: release.version,
+              window: input.freezeOverride.window,
+              liftsAt: input.freezeOverride.liftsAt,
+              reason: input.freezeOverride.reason,
+            },
+          });
+        }
         if (policy) await hooks.awaitingApproval?.(tx, { deploymentId: id, policy, at });
         else await deps.enqueue(tx, { type: DEPLOYMENT_JOB, key: deploymentJobKey(id), payload: { deploymentId: id } });
         if (input.gates) {
@@ -226,11 +262,29 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     if (current && current.releaseId === release.id) return { deployment: presentDeployment(current), created: false };
     await checkLifecycle(project, env, release);
     if (input.override && !input.mayOverride?.(project.id)) {
-      throw new DomainError("forbidden", `Overriding gates in ${project.slug} needs the admin role`);
+      throw new DomainError("forbidden", `Overriding gates or a freeze in ${project.slug} needs the admin role`);
     }
     const override = input.override ? { by: input.actor ?? "unknown", reason: input.override.reason } : null;
+    const freeze = env.spec.approval?.freezeWindows ? activeFreeze(env.spec.approval.freezeWindows, clock.now()) : null;
+    if (freeze && !override) {
+      throw new DomainError(
+        "frozen",
+        `${env.name} is frozen (${freeze.reason}) until ${freeze.liftsAt}; promote after that, or an admin overrides with a reason`,
+        {
+          details: { environment: env.name, reason: freeze.reason, startedAt: freeze.startedAt, liftsAt: freeze.liftsAt },
+        },
+      );
+    }
     const gates = await checkGates(project, env, release, override);
-    return enqueueDeployment({ project, env, release, kind: "deploy", actor: input.actor, ...(gates ? { gates } : {}) });
+    return enqueueDeployment({
+      project,
+      env,
+      release,
+      kind: "deploy",
+      actor: input.actor,
+      ...(gates ? { gates } : {}),
+      ...(freeze && override ? { freezeOverride: { ...override, window: freeze.reason, liftsAt: freeze.liftsAt } } : {}),
+    });
   }
 
   async function rollback(input: { slug: string; environment: string; actor: string | null }): Promise<PromoteResult> {

@@ -10,6 +10,7 @@ import {
   ApprovalPolicySchema,
   DEFAULT_EXPIRY_MS,
 } from "../approvals/approvals.types.ts";
+import { checkFreezeWindows } from "../approvals/freeze.ts";
 import { CommitStatusConfigSchema } from "../commit-status/commit-status.types.ts";
 import { GateSpecSchema } from "../gates/gates.types.ts";
 import { duplicateChannelNames, NotificationChannelsSchema } from "../notifications/notifications.types.ts";
@@ -259,7 +260,11 @@ function approvalPolicy(
       });
     names.add(group.name);
   }
+  for (const message of checkFreezeWindows(input.freezeWindows ?? [], { path: `${at}.approval.freezeWindows` })) {
+    issues.push({ path: `${at}.approval.freezeWindows`, message, line: lineOf(["freezeWindows"]) });
+  }
   return {
+    ...(input.freezeWindows?.length ? { freezeWindows: input.freezeWindows } : {}),
     groups: input.groups.map((g) => ({ name: g.name, members: g.members, required: g.required ?? 1 })),
     allowSelfApproval: input.allowSelfApproval ?? false,
     expiresAfterMs: duration("expiresAfter", DEFAULT_EXPIRY_MS),
