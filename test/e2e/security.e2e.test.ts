@@ -3,25 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deployment } from "../../src/shared/api.ts";
 import type { AuditEvent } from "../../src/shared/audit.api.ts";
 import type { CreatedToken, SessionInfo } from "../../src/shared/auth.api.ts";
-import { startTestApp, type TestApp, userWithToken } from "../helpers/app.ts";
+import { approvalsYaml, startTestApp, type TestApp, userWithToken } from "../helpers/app.ts";
 import { testDialects } from "../helpers/db.ts";
 
-/** `live` waits for two approvers and `quick` (no previous stage) for one, within a second. */
-const YAML = `environments:
-  - name: stg
-    executor: { type: shell, config: { command: ["true"] } }
-  - name: live
-    executor: { type: shell, config: { command: ["true"] } }
-    approval:
-      groups: [ { name: managers, members: ["@approver"], required: 2 } ]
-      expiresAfter: 1h
-  - name: quick
-    requires: null
-    executor: { type: shell, config: { command: ["true"] } }
-    approval:
-      groups: [ { name: managers, members: ["@approver"] } ]
-      expiresAfter: 1s
-`;
+const YAML = approvalsYaml();
 
 /** Project `a`: dora develops, alice, bob and carol approve, vic watches; sam approves in `a` and `b`. */
 const MEMBERS = [

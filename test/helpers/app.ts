@@ -67,6 +67,28 @@ ${options.autoDeploy ? "    autoDeploy: { branch: main }\n" : ""}    executor: {
 ${options.extra ?? ""}`;
 }
 
+/**
+ * A stagegate.yaml where `live` waits for two approvers (expiring in an hour) and `quick` (no previous stage) for one,
+ * within a second; `extra` appends further environments.
+ */
+export function approvalsYaml(extra = ""): string {
+  return `environments:
+  - name: stg
+    executor: { type: shell, config: { command: ["true"] } }
+  - name: live
+    executor: { type: shell, config: { command: ["true"] } }
+    approval:
+      groups: [ { name: managers, members: ["@approver"], required: 2 } ]
+      expiresAfter: 1h
+  - name: quick
+    requires: null
+    executor: { type: shell, config: { command: ["true"] } }
+    approval:
+      groups: [ { name: managers, members: ["@approver"] } ]
+      expiresAfter: 1s
+${extra}`;
+}
+
 /** Creates a user with a role in a project and returns a personal API token for them (login, then POST /tokens). */
 export async function userWithToken(t: TestApp, input: { username: string; project?: string; role?: string }): Promise<string> {
   const password = `pw-${input.username}-0123456789`;

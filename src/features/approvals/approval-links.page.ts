@@ -9,20 +9,20 @@ export interface LinkPageData {
   expiresAt: string;
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function renderLinkPage(data: LinkPageData): string {
   const verb = data.action === "approve" ? "Approve" : "Reject";
   const json = JSON.stringify({ token: data.token, action: data.action }).replace(/</g, "\\u003c");
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-<title>${verb} ${escape(data.release)} → ${escape(data.environment)} · stagegate</title>
+<title>${verb} ${escapeHtml(data.release)} → ${escapeHtml(data.environment)} · stagegate</title>
 <style>body{font:16px system-ui,sans-serif;max-width:34rem;margin:3rem auto;padding:0 1rem;color:#1b1f24}
 label{display:block;margin:.75rem 0 .25rem}input,textarea{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}
 button{margin-top:1rem;padding:.6rem 1.2rem;font:inherit;cursor:pointer}#result{margin-top:1rem}</style></head>
 <body><main>
-<h1>${verb} ${escape(data.project)} ${escape(data.release)} → ${escape(data.environment)}</h1>
-<p>Deployment status: <strong>${escape(data.status)}</strong>. This link works once and expires at ${escape(data.expiresAt)}.</p>
+<h1>${verb} ${escapeHtml(data.project)} ${escapeHtml(data.release)} → ${escapeHtml(data.environment)}</h1>
+<p>Deployment status: <strong>${escapeHtml(data.status)}</strong>. This link works once and expires at ${escapeHtml(data.expiresAt)}.</p>
 <form id="decide">
 <div id="login" hidden><label for="u">Username</label><input id="u" autocomplete="username" required>
 <label for="p">Password</label><input id="p" type="password" autocomplete="current-password" required></div>

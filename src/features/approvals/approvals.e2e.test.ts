@@ -1,29 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp, userWithToken } from "../../../test/helpers/app.ts";
+import { approvalsYaml, startTestApp, type TestApp, userWithToken } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 import type { Deployment } from "../../shared/api.ts";
 
-const YAML = `environments:
-  - name: stg
-    executor: { type: shell, config: { command: ["true"] } }
-  - name: live
-    executor: { type: shell, config: { command: ["true"] } }
-    approval:
-      groups: [ { name: managers, members: ["@approver"], required: 2 } ]
-      expiresAfter: 1h
-  - name: quick
-    requires: null
-    executor: { type: shell, config: { command: ["true"] } }
-    approval:
-      groups: [ { name: managers, members: ["@approver"] } ]
-      expiresAfter: 1s
-  - name: frozen
+/** `frozen` needs one approval and is always inside a freeze window (every minute, for two minutes). */
+const YAML = approvalsYaml(`  - name: frozen
     requires: null
     executor: { type: shell, config: { command: ["true"] } }
     approval:
       groups: [ { name: managers, members: ["@approver"] } ]
       freezeWindows: [ { cron: "* * * * *", duration: 2m, timezone: Europe/Berlin, reason: "quarter close" } ]
-`;
+`);
 
 describe.each(testDialects())("approvals on %s", (dialect) => {
   let t: TestApp;

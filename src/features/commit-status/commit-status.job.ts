@@ -4,6 +4,7 @@ import { Value } from "typebox/value";
 import type { Database } from "../../db/schema.ts";
 import type { JobHandler, JobResult } from "../../jobs/jobs.types.ts";
 import type { Clock } from "../../shared/clock.ts";
+import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, retryDelayMs } from "../../shared/delivery.ts";
 import * as store from "./commit-status.store.ts";
 import {
   type CommitStatusClient,
@@ -15,35 +16,8 @@ import {
 } from "./commit-status.types.ts";
 import { githubClient } from "./github.client.ts";
 import { gitlabClient } from "./gitlab.client.ts";
-import { DEFAULT_TIMEOUT_MS } from "./provider.http.ts";
-
-export interface DeliveryPolicy {
-  /** Posts per status before giving up, counting the first. */
-  maxAttempts: number;
-  /** Wait after the first failure; doubles after each further one. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** A provider may ask for an hour (GitHub's rate limit reset); longer hints are capped here. */
-  maxRetryAfterMs: number;
-  timeoutMs: number;
-}
-
-/** 15s, 30s, 1m, 2m, 4m, 8m, 15m between the eight attempts: about half an hour of outage is ridden out. */
-export const DEFAULT_POLICY: DeliveryPolicy = {
-  maxAttempts: 8,
-  baseDelayMs: 15_000,
-  maxDelayMs: 15 * 60_000,
-  maxRetryAfterMs: 60 * 60_000,
-  timeoutMs: DEFAULT_TIMEOUT_MS,
-};
 
 export const DEFAULT_CLIENTS: Record<CommitStatusProvider, CommitStatusClient> = { github: githubClient, gitlab: gitlabClient };
-
-/** Exponential backoff after failed attempt `attempt` (1-based), never sooner than the provider asked. */
-export function retryDelayMs(attempt: number, retryAfterMs: number | undefined, policy: DeliveryPolicy = DEFAULT_POLICY): number {
-  const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.max(backoff, Math.min(retryAfterMs ?? 0, policy.maxRetryAfterMs));
-}
 
 export interface DeliverDeps {
   db: Kysely<Database>;
@@ -67,7 +41,7 @@ const DONE: JobResult = { kind: "done" };
  */
 export function createDeliverHandler(deps: DeliverDeps): JobHandler {
   const { db, clock, logger } = deps;
-  const policy: DeliveryPolicy = { ...DEFAULT_POLICY, ...deps.policy };
+  const policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, ...deps.policy };
   const clients = { ...DEFAULT_CLIENTS, ...deps.clients };
   const at = () => clock.now().toISOString();
 

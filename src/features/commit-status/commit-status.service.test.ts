@@ -1,7 +1,6 @@
 import { Value } from "typebox/value";
 import { describe, expect, it } from "vitest";
 import type { ReportSummary } from "../../shared/reports.api.ts";
-import { DEFAULT_POLICY, retryDelayMs } from "./commit-status.job.ts";
 import { type CompletedRun, describeSummary, statusFor } from "./commit-status.service.ts";
 import { CommitStatusConfigSchema } from "./commit-status.types.ts";
 import { truncate } from "./provider.http.ts";
@@ -85,20 +84,6 @@ describe("commit status of a report run", () => {
     expect(text.endsWith("…")).toBe(true);
     expect(truncate("short", 140)).toBe("short");
     expect(truncate("αβγδε", 3)).toBe("αβ…");
-  });
-});
-
-describe("retry delay", () => {
-  it("doubles from the base up to the cap", () => {
-    expect([1, 2, 3, 7, 8].map((attempt) => retryDelayMs(attempt, undefined))).toEqual([
-      15_000, 30_000, 60_000, 900_000, 900_000,
-    ]);
-  });
-
-  it("waits at least as long as the provider asked, up to an hour", () => {
-    expect(retryDelayMs(1, 40_000)).toBe(40_000);
-    expect(retryDelayMs(5, 3_000)).toBe(240_000);
-    expect(retryDelayMs(1, 5 * 3_600_000)).toBe(DEFAULT_POLICY.maxRetryAfterMs);
   });
 });
 

@@ -1,5 +1,8 @@
 import { type Static, Type } from "typebox";
 
+/** What the GitHub and GitLab clients throw; the same classes serve every delivery to a service across the internet. */
+export { PermanentDeliveryError, RetryableDeliveryError } from "../../shared/delivery.ts";
+
 export type CommitStatusProvider = "github" | "gitlab";
 
 export const DEFAULT_API_URLS: Record<CommitStatusProvider, string> = {
@@ -66,30 +69,6 @@ export interface PostOptions {
 
 export interface CommitStatusClient {
   postStatus(config: CommitStatusConfig, request: StatusRequest, options?: PostOptions): Promise<void>;
-}
-
-/** A refusal that retrying cannot fix: bad credentials, no such repository or commit, an invalid field. */
-export class PermanentDeliveryError extends Error {
-  override readonly name = "PermanentDeliveryError";
-  readonly httpStatus: number | undefined;
-
-  constructor(message: string, options?: { httpStatus?: number; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.httpStatus = options?.httpStatus;
-  }
-}
-
-/** A failure that may pass later (rate limit, outage, network); `retryAfterMs` is the provider's own hint. */
-export class RetryableDeliveryError extends Error {
-  override readonly name = "RetryableDeliveryError";
-  readonly httpStatus: number | undefined;
-  readonly retryAfterMs: number | undefined;
-
-  constructor(message: string, options?: { httpStatus?: number; retryAfterMs?: number; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.httpStatus = options?.httpStatus;
-    this.retryAfterMs = options?.retryAfterMs;
-  }
 }
 
 export type DeliveryStatus = "pending" | "delivered" | "failed";

@@ -1,6 +1,12 @@
-import { PermanentDeliveryError, type PostOptions, RetryableDeliveryError } from "./commit-status.types.ts";
+import {
+  DEFAULT_DELIVERY_TIMEOUT_MS,
+  PermanentDeliveryError,
+  postJson as postOnce,
+  RetryableDeliveryError,
+  retryAfterMs as retryAfterHeaderMs,
+} from "../../shared/delivery.ts";
+import type { PostOptions } from "./commit-status.types.ts";
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
 const BODY_SNIPPET_CHARS = 500;
 /** GitHub: "Otherwise, wait for at least one minute before retrying" after a secondary rate limit without headers. */
 const RATE_LIMIT_FALLBACK_MS = 60_000;
@@ -18,30 +24,16 @@ export interface ProviderRequest {
  * cannot help, `RetryableDeliveryError` (with the provider's wait hint) when it may. Never puts credentials in a message.
  */
 export async function postJson(request: ProviderRequest, options: PostOptions = {}): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
   const target = safeTarget(request.url);
-  let response: Response;
-  try {
-    response = await fetch(request.url, {
-      method: "POST",
-      headers: { ...request.headers, "Content-Type": "application/json", "User-Agent": "stagegate" },
-      body: JSON.stringify(request.body),
-      // A redirected POST may turn into a GET or carry the token to another host.
-      redirect: "manual",
-      signal,
-    });
-  } catch (error) {
-    if (options.signal?.aborted) throw error;
-    const why = timeout.aborted ? `timed out after ${timeoutMs}ms` : `failed: ${causeOf(error)}`;
-    throw new RetryableDeliveryError(`POST ${target} ${why}`, { cause: error });
-  }
-  if (response.ok) {
-    await response.body?.cancel();
-    return;
-  }
-  throw await classify(response, request.provider, target);
+  await postOnce({
+    url: request.url,
+    body: JSON.stringify(request.body),
+    headers: { ...request.headers, "Content-Type": "application/json" },
+    describe: `POST ${target}`,
+    classify: (response) => classify(response, request.provider, target),
+    signal: options.signal,
+    timeoutMs: options.timeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
+  });
 }
 
 async function classify(response: Response, provider: string, target: string): Promise<Error> {
@@ -84,16 +76,12 @@ function adviceFor(status: number): string {
 }
 
 /**
- * How long the provider asks us to wait: `Retry-After` (seconds or an HTTP date, RFC 9110 §10.2.3), else GitHub's
- * primary rate limit reset (`x-ratelimit-reset`, UTC epoch seconds) once `x-ratelimit-remaining` is 0.
+ * How long the provider asks us to wait: `Retry-After`, else GitHub's primary rate limit reset (`x-ratelimit-reset`,
+ * UTC epoch seconds) once `x-ratelimit-remaining` is 0.
  */
 export function retryAfterMs(headers: Headers, now = Date.now()): number | undefined {
-  const retryAfter = headers.get("retry-after")?.trim();
-  if (retryAfter) {
-    if (/^\d+$/.test(retryAfter)) return Number(retryAfter) * 1000;
-    const at = Date.parse(retryAfter);
-    if (!Number.isNaN(at)) return Math.max(0, at - now);
-  }
+  const hinted = retryAfterHeaderMs(headers, now);
+  if (hinted !== undefined) return hinted;
   const reset = headers.get("x-ratelimit-reset")?.trim();
   if (headers.get("x-ratelimit-remaining") === "0" && reset && /^\d+$/.test(reset)) {
     return Math.max(0, Number(reset) * 1000 - now);
@@ -135,16 +123,6 @@ function safeTarget(url: string): string {
   } catch {
     return "(invalid URL)";
   }
-}
-
-/** fetch reports every network failure as "fetch failed"; the useful part (ECONNREFUSED, a TLS error) is the cause. */
-function causeOf(error: unknown): string {
-  const cause = error instanceof Error ? error.cause : undefined;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
-  }
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** `text` cut to `max` characters (code points, as GitHub and GitLab count them), ending in "…" when cut. */

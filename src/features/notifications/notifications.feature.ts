@@ -1,5 +1,6 @@
 import type { JobHandler } from "../../jobs/jobs.types.ts";
-import { createDeliverHandler, type DeliveryPolicy } from "./notifications.job.ts";
+import type { DeliveryPolicy } from "../../shared/delivery.ts";
+import { createDeliverHandler } from "./notifications.job.ts";
 import { notificationsRoutes } from "./notifications.routes.ts";
 import { createNotificationsService, type NotificationsDeps } from "./notifications.service.ts";
 import { type ChannelType, DELIVER_JOB, type Notifier, type SmtpSettings } from "./notifications.types.ts";

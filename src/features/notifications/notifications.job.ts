@@ -4,6 +4,7 @@ import { Value } from "typebox/value";
 import type { Database } from "../../db/schema.ts";
 import type { JobHandler, JobResult } from "../../jobs/jobs.types.ts";
 import type { Clock } from "../../shared/clock.ts";
+import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, retryDelayMs } from "../../shared/delivery.ts";
 import { renderNotification } from "./notification.render.ts";
 import * as store from "./notifications.store.ts";
 import {
@@ -16,33 +17,6 @@ import {
   PermanentDeliveryError,
   RetryableDeliveryError,
 } from "./notifications.types.ts";
-import { DEFAULT_TIMEOUT_MS } from "./notifiers/http.post.ts";
-
-export interface DeliveryPolicy {
-  /** Sends per delivery before giving up, counting the first. */
-  maxAttempts: number;
-  /** Wait after the first failure; doubles after each further one. */
-  baseDelayMs: number;
-  maxDelayMs: number;
-  /** A service may ask for an hour; longer hints are capped here. */
-  maxRetryAfterMs: number;
-  timeoutMs: number;
-}
-
-/** 15s, 30s, 1m, 2m, 4m, 8m, 15m between the eight attempts: about half an hour of outage is ridden out. */
-export const DEFAULT_POLICY: DeliveryPolicy = {
-  maxAttempts: 8,
-  baseDelayMs: 15_000,
-  maxDelayMs: 15 * 60_000,
-  maxRetryAfterMs: 60 * 60_000,
-  timeoutMs: DEFAULT_TIMEOUT_MS,
-};
-
-/** Exponential backoff after failed attempt `attempt` (1-based), never sooner than the service asked. */
-export function retryDelayMs(attempt: number, retryAfterMs: number | undefined, policy: DeliveryPolicy = DEFAULT_POLICY): number {
-  const backoff = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** Math.max(0, attempt - 1));
-  return Math.max(backoff, Math.min(retryAfterMs ?? 0, policy.maxRetryAfterMs));
-}
 
 export interface DeliverDeps {
   db: Kysely<Database>;
@@ -85,7 +59,7 @@ export function resolveChannel(channel: NotificationChannel, resolveSecret: (val
  */
 export function createDeliverHandler(deps: DeliverDeps): JobHandler {
   const { db, clock, logger } = deps;
-  const policy: DeliveryPolicy = { ...DEFAULT_POLICY, ...deps.policy };
+  const policy: DeliveryPolicy = { ...DEFAULT_DELIVERY_POLICY, ...deps.policy };
 
   async function fail(delivery: DeliveryRecord, attempts: number, lastError: string): Promise<JobResult> {
     const at = clock.now().toISOString();

@@ -1,5 +1,8 @@
 import { type Static, Type } from "typebox";
 
+/** What the notifiers throw; the same classes serve every delivery to a service across the internet. */
+export { PermanentDeliveryError, RetryableDeliveryError } from "../../shared/delivery.ts";
+
 export const NOTIFICATION_EVENTS = [
   "approval_requested",
   "approval_expired",
@@ -179,30 +182,6 @@ export interface Notifier {
     rendered: RenderedNotification,
     options?: SendOptions,
   ): Promise<void>;
-}
-
-/** A refusal that retrying cannot fix: no such webhook, an archived channel, a payload the service rejects. */
-export class PermanentDeliveryError extends Error {
-  override readonly name = "PermanentDeliveryError";
-  readonly httpStatus: number | undefined;
-
-  constructor(message: string, options?: { httpStatus?: number; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.httpStatus = options?.httpStatus;
-  }
-}
-
-/** A failure that may pass later (rate limit, outage, network); `retryAfterMs` is the service's own hint. */
-export class RetryableDeliveryError extends Error {
-  override readonly name = "RetryableDeliveryError";
-  readonly httpStatus: number | undefined;
-  readonly retryAfterMs: number | undefined;
-
-  constructor(message: string, options?: { httpStatus?: number; retryAfterMs?: number; cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.httpStatus = options?.httpStatus;
-    this.retryAfterMs = options?.retryAfterMs;
-  }
 }
 
 export const DELIVERY_STATUSES = ["pending", "delivered", "failed"] as const;

@@ -1,4 +1,5 @@
 import { type Static, Type } from "typebox";
+import { causeOf } from "../../../shared/delivery.ts";
 import { formatDuration } from "../../../shared/duration.ts";
 import { hmacSha256Hex } from "../../../shared/hashing.ts";
 import { DurationSchema, durationMs, NamedStringsSchema } from "./executor.schema.ts";
@@ -156,16 +157,6 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (/^\d+$/.test(text)) return Number(text) * 1000;
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-/** fetch reports every network failure as "fetch failed"; the useful part (ECONNREFUSED, a TLS error) is the cause. */
-function causeOf(error: unknown): string {
-  const cause = error instanceof Error ? error.cause : undefined;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
-  }
-  return error instanceof Error ? error.message : String(error);
 }
 
 function isHttpUrl(text: string): boolean {

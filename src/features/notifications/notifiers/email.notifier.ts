@@ -1,8 +1,7 @@
 import { createTransport } from "nodemailer";
 import type { NodemailerError } from "nodemailer/lib/errors";
+import { DEFAULT_DELIVERY_TIMEOUT_MS, PermanentDeliveryError, RetryableDeliveryError } from "../../../shared/delivery.ts";
 import type { Notifier, RenderedNotification, SmtpSettings } from "../notifications.types.ts";
-import { PermanentDeliveryError, RetryableDeliveryError } from "../notifications.types.ts";
-import { DEFAULT_TIMEOUT_MS } from "./http.post.ts";
 
 export interface EmailMessage {
   subject: string;
@@ -89,7 +88,7 @@ function classify(error: unknown): Error {
 
 /** Sends through the configured SMTP relay; one transport for all email channels (nodemailer opens a connection per send). */
 export function createEmailNotifier(smtp: SmtpSettings | null, options: { timeoutMs?: number } = {}): Notifier {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS;
   const transport = smtp
     ? createTransport({
         host: smtp.host,

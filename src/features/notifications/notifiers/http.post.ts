@@ -1,6 +1,12 @@
-import { PermanentDeliveryError, RetryableDeliveryError, type SendOptions } from "../notifications.types.ts";
+import {
+  DEFAULT_DELIVERY_TIMEOUT_MS,
+  PermanentDeliveryError,
+  postJson as postOnce,
+  RetryableDeliveryError,
+  retryAfterMs,
+} from "../../../shared/delivery.ts";
+import type { SendOptions } from "../notifications.types.ts";
 
-export const DEFAULT_TIMEOUT_MS = 10_000;
 const BODY_SNIPPET_CHARS = 300;
 
 export interface JsonPost {
@@ -16,31 +22,17 @@ export interface JsonPost {
  * path of a Slack webhook and the query of a Teams workflow URL are the credentials.
  */
 export async function postJson(request: JsonPost, options: SendOptions = {}): Promise<void> {
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const target = hostOf(request.url);
   if (target === null) throw new PermanentDeliveryError(`${request.service} url is not an http(s) URL; check the channel's url`);
-  const timeout = AbortSignal.timeout(timeoutMs);
-  const signal = options.signal ? AbortSignal.any([options.signal, timeout]) : timeout;
-  let response: Response;
-  try {
-    response = await fetch(request.url, {
-      method: "POST",
-      headers: { ...request.headers, "Content-Type": "application/json; charset=utf-8", "User-Agent": "stagegate" },
-      body: request.body,
-      // A redirected POST may become a GET, or carry the body (and its signature) to another host.
-      redirect: "manual",
-      signal,
-    });
-  } catch (error) {
-    if (options.signal?.aborted) throw error;
-    const why = timeout.aborted ? `timed out after ${timeoutMs}ms` : `failed: ${causeOf(error)}`;
-    throw new RetryableDeliveryError(`POST to ${request.service} at ${target} ${why}`, { cause: error });
-  }
-  if (response.ok) {
-    await response.body?.cancel();
-    return;
-  }
-  throw await classify(response, request.service, target);
+  await postOnce({
+    url: request.url,
+    body: request.body,
+    headers: { ...request.headers, "Content-Type": "application/json; charset=utf-8" },
+    describe: `POST to ${request.service} at ${target}`,
+    classify: (response) => classify(response, request.service, target),
+    signal: options.signal,
+    timeoutMs: options.timeoutMs ?? DEFAULT_DELIVERY_TIMEOUT_MS,
+  });
 }
 
 async function classify(response: Response, service: string, target: string): Promise<Error> {
@@ -48,7 +40,7 @@ async function classify(response: Response, service: string, target: string): Pr
   const detail = (await response.text().catch(() => "")).trim().slice(0, BODY_SNIPPET_CHARS);
   const message = `${service} at ${target} answered HTTP ${status}${detail ? `: ${detail}` : ""}`;
   if (status === 408 || status === 425 || status === 429 || status >= 500) {
-    const hint = retryAfterMs(response.headers.get("retry-after"));
+    const hint = retryAfterMs(response.headers);
     return new RetryableDeliveryError(message, { httpStatus: status, ...(hint === undefined ? {} : { retryAfterMs: hint }) });
   }
   if (status >= 300 && status < 400)
@@ -66,15 +58,6 @@ function adviceFor(service: string, status: number, detail: string): string {
   return "";
 }
 
-/** `Retry-After` in seconds or as an HTTP date (RFC 9110 §10.2.3). */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  const text = value?.trim();
-  if (!text) return undefined;
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
 /** Scheme and host only, or null for a URL that is not http(s). */
 export function hostOf(url: string): string | null {
   try {
@@ -83,14 +66,4 @@ export function hostOf(url: string): string | null {
   } catch {
     return null;
   }
-}
-
-/** fetch reports every network failure as "fetch failed"; the useful part (ECONNREFUSED, a TLS error) is the cause. */
-function causeOf(error: unknown): string {
-  const cause = error instanceof Error ? error.cause : undefined;
-  if (cause instanceof Error) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    return code && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
-  }
-  return error instanceof Error ? error.message : String(error);
 }
