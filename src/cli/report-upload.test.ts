@@ -1,5 +1,5 @@
-import { resolve } from "node:path";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { fixturesDir } from "../../test/helpers/fixtures.ts";
 import {
   type Handler,
   type RecordingServer,
@@ -10,7 +10,7 @@ import {
 import type { ReportRun, ReportRunDetail } from "../shared/reports.api.ts";
 import { run } from "./main.ts";
 
-const FIXTURES = resolve(import.meta.dirname, "../../../shared/fixtures/reports");
+const FIXTURES = fixturesDir("reports");
 const JUNIT = `${FIXTURES}/junit-jest-junit.xml`;
 const LCOV = `${FIXTURES}/lcov-js-small.lcov`;
 const SHA = "3f2a9c1d4e5b";

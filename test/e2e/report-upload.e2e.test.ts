@@ -1,13 +1,14 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import type { ReportRunDetail } from "../../src/shared/reports.api.ts";
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { type CliResult, runCli } from "../helpers/cli.ts";
 import { testDialects } from "../helpers/db.ts";
+import { fixturesDir } from "../helpers/fixtures.ts";
 
-const FIXTURES = resolve(import.meta.dirname, "../../../shared/fixtures/reports");
+const FIXTURES = fixturesDir("reports");
 /** jest-junit: 2 suites, 6 cases: 4 failure, 1 skipped (fixtures MANIFEST). */
 const JUNIT = join(FIXTURES, "junit-jest-junit.xml");
 /** 3 source files; lib/run.js covers lines 17 and 18 but not 35. */

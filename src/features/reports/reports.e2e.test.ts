@@ -3,10 +3,11 @@ import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
+import { fixturesDir } from "../../../test/helpers/fixtures.ts";
 import type { Deployment } from "../../shared/api.ts";
 import type { CoverageEntry, ReportFile, ReportRun, ReportRunDetail, TestCase } from "../../shared/reports.api.ts";
 
-const FIXTURES = "/work/shared/fixtures/reports";
+const FIXTURES = fixturesDir("reports");
 const fixture = (name: string) => readFileSync(`${FIXTURES}/${name}`);
 const junit = (cases: { name: string; failed?: boolean }[]) =>
   `<?xml version="1.0"?><testsuite name="s" tests="${cases.length}">${cases

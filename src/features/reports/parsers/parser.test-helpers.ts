@@ -1,9 +1,9 @@
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
+import { fixturesDir } from "../../../../test/helpers/fixtures.ts";
 import type { CaseStatus, Chunks, JUnitFileSummary, ParsedTestCase } from "./parser.types.ts";
 
-/** The shared fixtures live beside the repository (`../shared` from its root), in CI as on a developer's machine. */
-export const FIXTURES_DIR = fileURLToPath(new URL("../../../../../shared/fixtures/reports/", import.meta.url));
+/** The shared fixtures (see test/helpers/fixtures.ts for where they are looked up). */
+export const FIXTURES_DIR = `${fixturesDir("reports")}/`;
 
 export function fixture(name: string): Buffer {
   return readFileSync(`${FIXTURES_DIR}${name}`);

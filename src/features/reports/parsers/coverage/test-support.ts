@@ -1,14 +1,14 @@
 import { createReadStream, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
+import { fixturesDir } from "../../../../../test/helpers/fixtures.ts";
 import { type Chunks, ReportParseError } from "../parser.types.ts";
 
 /** Helpers for the coverage parser tests (not a test file itself). Fixtures are the shared upstream copies. */
 
-const FIXTURES = new URL("../../../../../../shared/fixtures/reports/", import.meta.url);
+const FIXTURES = fixturesDir("reports");
 
 export function fixturePath(name: string): string {
-  return fileURLToPath(new URL(name, FIXTURES));
+  return `${FIXTURES}/${name}`;
 }
 
 export function fixtureText(name: string): string {
