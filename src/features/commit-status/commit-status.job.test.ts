@@ -159,7 +159,12 @@ describe.each(testDialects())("commit status delivery on %s", (dialect) => {
   it("posts the status of a completed run to GitHub and records it delivered", async () => {
     const run = await completedRun("prj_github");
     await feature.onRunCompleted(run);
-    await until("delivered", async () => (await deliveryOf(run.id))?.status === "delivered");
+    // The runner removes the job just after the handler records the delivery: wait for both.
+    await until(
+      "delivered",
+      async () =>
+        (await deliveryOf(run.id))?.status === "delivered" && (await pendingJobs(`commit_status:${run.id}`)).length === 0,
+    );
     expect(github.statuses.at(-1)).toMatchObject({
       state: "failure",
       description: "212 passed, 3 failed · lines 84.2%",

@@ -1,6 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/schema.ts";
-import type { Environment, ProjectStatus, ReleaseDetail } from "../../shared/api.ts";
+import type { Deployment, DeploymentStatus, Environment, PageOf, ProjectStatus, ReleaseDetail } from "../../shared/api.ts";
+import { type Cursor, toPage } from "../../shared/pagination.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import type { EnvironmentRecord } from "../projects/projects.types.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
@@ -139,7 +140,27 @@ export function createDeploymentQueries(deps: {
     }
   }
 
-  return { environments, status, releaseDetail, logText };
+  async function list(input: {
+    slug: string;
+    environment?: string;
+    status?: DeploymentStatus;
+    limit: number;
+    cursor: Cursor | undefined;
+  }): Promise<PageOf<Deployment>> {
+    const project = await projects.record(input.slug);
+    const env = input.environment ? await projects.environment(project, input.environment) : undefined;
+    const rows = await store.listDeployments(db, {
+      projectId: project.id,
+      environmentId: env?.id,
+      status: input.status,
+      limit: input.limit,
+      before: input.cursor,
+    });
+    const page = toPage(rows, input.limit, (d) => ({ at: d.createdAt, id: d.id }));
+    return { items: page.items.map(presentDeployment), nextCursor: page.nextCursor };
+  }
+
+  return { environments, status, releaseDetail, logText, list };
 }
 
 export type DeploymentQueries = ReturnType<typeof createDeploymentQueries>;

@@ -134,7 +134,7 @@ export function deploymentsRoutes(deps: {
         },
       },
       async (request) =>
-        deployments.list({
+        queries.list({
           slug: request.params.slug,
           environment: request.query.environment,
           status: request.query.status,

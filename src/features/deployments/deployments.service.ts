@@ -2,12 +2,11 @@ import type { Kysely } from "kysely";
 import { isUniqueViolation } from "../../db/connect.ts";
 import type { Database, Queryable } from "../../db/schema.ts";
 import type { EnqueueOptions } from "../../jobs/jobs.types.ts";
-import type { CallbackBody, Deployment, DeploymentStatus, PageOf } from "../../shared/api.ts";
+import type { CallbackBody, Deployment } from "../../shared/api.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { conflict, DomainError, notFound } from "../../shared/errors.ts";
 import { safeEqual, sha256Hex } from "../../shared/hashing.ts";
 import { newId } from "../../shared/ids.ts";
-import { type Cursor, toPage } from "../../shared/pagination.ts";
 import type { ApprovalPolicy } from "../approvals/approvals.types.ts";
 import { activeFreeze } from "../approvals/freeze.ts";
 import type { AuditRecorder } from "../audit/audit.recorder.ts";
@@ -356,26 +355,6 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     return presentDeployment(await record(id));
   }
 
-  async function list(input: {
-    slug: string;
-    environment?: string;
-    status?: DeploymentStatus;
-    limit: number;
-    cursor: Cursor | undefined;
-  }): Promise<PageOf<Deployment>> {
-    const project = await projects.record(input.slug);
-    const env = input.environment ? await projects.environment(project, input.environment) : undefined;
-    const rows = await store.listDeployments(db, {
-      projectId: project.id,
-      environmentId: env?.id,
-      status: input.status,
-      limit: input.limit,
-      before: input.cursor,
-    });
-    const page = toPage(rows, input.limit, (d) => ({ at: d.createdAt, id: d.id }));
-    return { items: page.items.map(presentDeployment), nextCursor: page.nextCursor };
-  }
-
   /** Approval complete: pending_approval → queued (once, however many approve at the same moment), deploy after `delayMs`. */
   async function releaseApproved(tx: Queryable, id: string, delayMs: number): Promise<boolean> {
     const at = clock.now();
@@ -421,7 +400,6 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     rollback,
     cancel,
     callback,
-    list,
     get: async (id: string) => presentDeployment(await record(id)),
     /** Used by auto-deploy: promote without a person, skipping environments whose requirement is not met yet. */
     enqueueDeployment,
