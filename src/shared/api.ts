@@ -5,7 +5,7 @@ import { type Static, type TSchema, Type } from "typebox";
  * and the SDK client are both built from these, so server and clients cannot drift apart.
  */
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ format: "date-time" });
 
 export const Slug = Type.String({ pattern: "^[a-z0-9][a-z0-9_-]{0,62}$", description: "lowercase letters, digits, - and _" });

@@ -1,9 +1,8 @@
-import { type Static, type TSchema, Type } from "typebox";
-import { PageQuery, Slug } from "./api.ts";
+import { type Static, Type } from "typebox";
+import { Nullable, PageQuery, Slug } from "./api.ts";
 
 /** Bodies of the audit API: the hash-chained event log, its verification and its NDJSON export. */
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Hash = Type.String({ pattern: "^[0-9a-f]{64}$", description: "SHA-256, lowercase hex" });
 
 export const AuditSubject = Type.Object({ type: Type.String(), id: Type.String() });

@@ -1,9 +1,8 @@
-import { type Static, type TSchema, Type } from "typebox";
-import { Slug } from "./api.ts";
+import { type Static, Type } from "typebox";
+import { Nullable, Slug } from "./api.ts";
 
 /** The HTTP contract of users, project members, browser sessions and API tokens (`/api/v1`). */
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ format: "date-time" });
 
 export const RoleSchema = Type.Union(

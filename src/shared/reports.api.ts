@@ -1,8 +1,8 @@
-import { type Static, type TSchema, Type } from "typebox";
+import { type Static, Type } from "typebox";
+import { Nullable } from "./api.ts";
 
 /** Request and response bodies of the reports API (report runs, files, tests, coverage, flaky tests, trends). */
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Sha = Type.String({ pattern: "^[0-9a-fA-F]{7,64}$" });
 
 export const ReportKind = Type.String({

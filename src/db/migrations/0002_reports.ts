@@ -1,4 +1,18 @@
-import type { Kysely } from "kysely";
+import type { CreateTableBuilder, Kysely } from "kysely";
+
+/** Compact line data (JSON [[line, hits], …] and [[line, covered, total], …]) with its totals: per file and per run. */
+type CoverageColumn = "lines_json" | "branches_json" | "lines_covered" | "lines_total" | "branches_covered" | "branches_total";
+function coverageColumns<T extends string, C extends string>(
+  table: CreateTableBuilder<T, C>,
+): CreateTableBuilder<T, C | CoverageColumn> {
+  return table
+    .addColumn("lines_json", "text", (c) => c.notNull())
+    .addColumn("branches_json", "text", (c) => c.notNull())
+    .addColumn("lines_covered", "integer", (c) => c.notNull())
+    .addColumn("lines_total", "integer", (c) => c.notNull())
+    .addColumn("branches_covered", "integer", (c) => c.notNull())
+    .addColumn("branches_total", "integer", (c) => c.notNull());
+}
 
 // Reports: a run per CI upload (commit × kind), its files, test cases and coverage; gate results per deployment.
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -77,13 +91,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn("seq", "integer", (c) => c.notNull())
     .addColumn("run_id", "text", (c) => c.notNull())
     .addColumn("path", "text", (c) => c.notNull())
-    // Compact line data: JSON [[line, hits], …] and [[line, covered, total], …].
-    .addColumn("lines_json", "text", (c) => c.notNull())
-    .addColumn("branches_json", "text", (c) => c.notNull())
-    .addColumn("lines_covered", "integer", (c) => c.notNull())
-    .addColumn("lines_total", "integer", (c) => c.notNull())
-    .addColumn("branches_covered", "integer", (c) => c.notNull())
-    .addColumn("branches_total", "integer", (c) => c.notNull())
+    .$call(coverageColumns)
     .addPrimaryKeyConstraint("coverage_files_pk", ["file_id", "seq"])
     .execute();
   await db.schema.createIndex("coverage_files_run_idx").on("coverage_files").columns(["run_id", "path"]).execute();
@@ -93,12 +101,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .createTable("run_coverage")
     .addColumn("run_id", "text", (c) => c.notNull().references("report_runs.id").onDelete("cascade"))
     .addColumn("path", "text", (c) => c.notNull())
-    .addColumn("lines_json", "text", (c) => c.notNull())
-    .addColumn("branches_json", "text", (c) => c.notNull())
-    .addColumn("lines_covered", "integer", (c) => c.notNull())
-    .addColumn("lines_total", "integer", (c) => c.notNull())
-    .addColumn("branches_covered", "integer", (c) => c.notNull())
-    .addColumn("branches_total", "integer", (c) => c.notNull())
+    .$call(coverageColumns)
     .addPrimaryKeyConstraint("run_coverage_pk", ["run_id", "path"])
     .execute();
 

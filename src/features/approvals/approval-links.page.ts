@@ -9,7 +9,7 @@ export interface LinkPageData {
   expiresAt: string;
 }
 
-const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+export const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function renderLinkPage(data: LinkPageData): string {
   const verb = data.action === "approve" ? "Approve" : "Reject";

@@ -4,7 +4,7 @@ import { ErrorBody } from "../../shared/api.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { Actor } from "../../shared/roles.ts";
 import type { DeploymentsService } from "../deployments/deployments.service.ts";
-import { renderLinkPage } from "./approval-links.page.ts";
+import { escapeHtml, renderLinkPage } from "./approval-links.page.ts";
 import type { ApprovalLinks } from "./approval-links.service.ts";
 import { ApprovalStateSchema } from "./approvals.routes.ts";
 
@@ -33,7 +33,7 @@ export function approvalLinkPageRoutes(deps: {
       } catch (error) {
         reply.code(error instanceof DomainError && error.code.endsWith("not_found") ? 404 : 400);
         const message = error instanceof Error ? error.message : "This link cannot be used";
-        return `<!doctype html><meta charset="utf-8"><title>stagegate</title><p role="alert">${message.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)}</p>`;
+        return `<!doctype html><meta charset="utf-8"><title>stagegate</title><p role="alert">${escapeHtml(message)}</p>`;
       }
     });
   };

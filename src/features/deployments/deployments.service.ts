@@ -19,6 +19,7 @@ import type { ReleasesService } from "../releases/releases.service.ts";
 import type { ReleaseRecord } from "../releases/releases.types.ts";
 import { isTerminal, TRANSITIONS } from "./deployment.state.ts";
 import { DeploymentLogSink } from "./deployment-log.sink.ts";
+import { prepareCreationNotice } from "./deployment-notice.ts";
 import { presentDeployment } from "./deployments.present.ts";
 import * as store from "./deployments.store.ts";
 import { DEPLOYMENT_JOB, type DeploymentKind, type DeploymentRecord, deploymentJobKey } from "./deployments.types.ts";
@@ -70,39 +71,6 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     );
   }
 
-  /** The approval request (with the commit's evidence) or rollback notice, read before the creating transaction. */
-  async function prepareEvent(input: {
-    id: string;
-    input: {
-      project: ProjectRecord;
-      env: EnvironmentRecord;
-      release: ReleaseRecord;
-      kind: DeploymentKind;
-      actor: string | null;
-      gates?: { evaluation: GateEvaluation };
-    };
-    policy: ApprovalPolicy | undefined;
-    at: Date;
-  }) {
-    const { env, release, kind, actor } = input.input;
-    if (!deps.events || (input.policy === undefined && kind !== "rollback")) return undefined;
-    const [current] = await store.listSucceeded(db, env.id, 1);
-    const d = { id: input.id, projectId: env.projectId, releaseId: release.id, environmentName: env.name, kind, reason: null };
-    return deps.events
-      .prepare(
-        input.policy ? "approval_requested" : "rollback",
-        { ...d, status: input.policy ? "pending_approval" : "queued" },
-        {
-          actor,
-          withEvidence: input.policy !== undefined,
-          ...(input.policy ? { approvalExpiresAt: new Date(input.at.getTime() + input.policy.expiresAfterMs) } : {}),
-          previousRelease: current?.releaseVersion ?? null,
-          ...(input.input.gates ? { gates: input.input.gates.evaluation.results } : {}),
-        },
-      )
-      .catch(() => undefined);
-  }
-
   /** Creates the queued deployment, superseding waiting ones; concurrent calls for the same release collapse to one. */
   async function enqueueDeployment(input: {
     project: ProjectRecord;
@@ -117,7 +85,7 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     const at = clock.now();
     const id = newId("dep", at.getTime());
     const policy = input.kind === "deploy" ? env.spec.approval : undefined;
-    const prepared = await prepareEvent({ id, input, policy, at });
+    const prepared = await prepareCreationNotice({ db, events: deps.events }, { id, input, policy, at });
     // Loud on purpose: an emergency deploy during a freeze is announced on every channel that listens for it.
     const freezeNotice = input.freezeOverride
       ? await deps.events

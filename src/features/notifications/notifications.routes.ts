@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { type Static, type TSchema, Type } from "typebox";
-import { ErrorBody, Page, PageQuery, Slug } from "../../shared/api.ts";
+import { type Static, Type } from "typebox";
+import { ErrorBody, Nullable, Page, PageQuery, Slug } from "../../shared/api.ts";
 import { decodeCursor } from "../../shared/pagination.ts";
 import type { NotificationsService } from "./notifications.service.ts";
 import { CHANNEL_TYPES, DELIVERY_STATUSES, NOTIFICATION_EVENTS } from "./notifications.types.ts";
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 const Timestamp = Type.String({ format: "date-time" });
 const DeliveryStatusSchema = Type.Enum(DELIVERY_STATUSES);
 

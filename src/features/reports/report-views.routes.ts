@@ -1,11 +1,10 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { ErrorBody, Slug } from "../../shared/api.ts";
+import { ErrorBody, Nullable, Slug } from "../../shared/api.ts";
 import { ReportRun, TestCounts, TestHistory } from "../../shared/reports.api.ts";
 import type { ReportViews } from "./reports.views.ts";
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody };
-const Nullable = <T extends ReturnType<typeof Type.Object>>(schema: T) => Type.Union([schema, Type.Null()]);
 
 const CommitKind = Type.Object({
   kind: Type.String(),

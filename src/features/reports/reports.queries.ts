@@ -25,7 +25,8 @@ export function presentCase(row: TestCasesTable): TestCase {
   };
 }
 
-const label = (c: { classname: string | null; name: string }) => (c.classname ? `${c.classname} › ${c.name}` : c.name);
+/** How a test is named in lists and notifications: `class › name`. */
+export const label = (c: { classname: string | null; name: string }) => (c.classname ? `${c.classname} › ${c.name}` : c.name);
 
 /** Read views of reports: a run's page, its tests and coverage, comparisons with a base run. */
 export function createReportQueries(deps: { db: Kysely<Database>; reports: ReportsService; defaultBranch: string }) {

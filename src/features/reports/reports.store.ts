@@ -192,6 +192,18 @@ export async function insertCases(db: Queryable, fileId: string, runId: string, 
   }
 }
 
+function coverageValues(r: CoverageRow) {
+  return {
+    path: r.path,
+    lines_json: JSON.stringify(r.lines),
+    branches_json: JSON.stringify(r.branches),
+    lines_covered: r.linesCovered,
+    lines_total: r.linesTotal,
+    branches_covered: r.branchesCovered,
+    branches_total: r.branchesTotal,
+  };
+}
+
 export async function insertCoverage(
   db: Queryable,
   fileId: string,
@@ -200,18 +212,9 @@ export async function insertCoverage(
   firstSeq: number,
 ): Promise<void> {
   for (let i = 0; i < rows.length; i += BATCH) {
-    const values = rows.slice(i, i + BATCH).map((r, j) => ({
-      file_id: fileId,
-      seq: firstSeq + i + j,
-      run_id: runId,
-      path: r.path,
-      lines_json: JSON.stringify(r.lines),
-      branches_json: JSON.stringify(r.branches),
-      lines_covered: r.linesCovered,
-      lines_total: r.linesTotal,
-      branches_covered: r.branchesCovered,
-      branches_total: r.branchesTotal,
-    }));
+    const values = rows
+      .slice(i, i + BATCH)
+      .map((r, j) => ({ file_id: fileId, seq: firstSeq + i + j, run_id: runId, ...coverageValues(r) }));
     await db.insertInto("coverage_files").values(values).execute();
   }
 }
@@ -270,16 +273,7 @@ export async function coverageOfRun(db: Queryable, runId: string) {
 export async function replaceRunCoverage(db: Queryable, runId: string, rows: CoverageRow[]): Promise<void> {
   await db.deleteFrom("run_coverage").where("run_id", "=", runId).execute();
   for (let i = 0; i < rows.length; i += BATCH) {
-    const values = rows.slice(i, i + BATCH).map((r) => ({
-      run_id: runId,
-      path: r.path,
-      lines_json: JSON.stringify(r.lines),
-      branches_json: JSON.stringify(r.branches),
-      lines_covered: r.linesCovered,
-      lines_total: r.linesTotal,
-      branches_covered: r.branchesCovered,
-      branches_total: r.branchesTotal,
-    }));
+    const values = rows.slice(i, i + BATCH).map((r) => ({ run_id: runId, ...coverageValues(r) }));
     await db.insertInto("run_coverage").values(values).execute();
   }
 }

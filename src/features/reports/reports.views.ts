@@ -4,7 +4,7 @@ import type { Cursor } from "../../shared/pagination.ts";
 import { toPage } from "../../shared/pagination.ts";
 import type { TestCounts, TestHistory } from "../../shared/reports.api.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
-import { FAILED } from "./reports.queries.ts";
+import { FAILED, label } from "./reports.queries.ts";
 import type { ReportsService } from "./reports.service.ts";
 import * as store from "./reports.store.ts";
 import type { ReportRunRecord } from "./reports.types.ts";
@@ -20,8 +20,6 @@ export interface CommitKindVerdict {
   coverage: { lines: number | null; branches: number | null; runId: string } | null;
   patchCoverage: { pct: number | null; runId: string } | null;
 }
-
-const label = (c: { classname: string | null; name: string }) => (c.classname ? `${c.classname} › ${c.name}` : c.name);
 
 /** Project-wide views: runs, a commit's verdict per kind (what gates judge), flaky tests, trends. */
 export function createReportViews(deps: { db: Kysely<Database>; projects: ProjectsService; reports: ReportsService }) {
