@@ -7,20 +7,29 @@ import type { Db } from "./db/connect.ts";
 import { createApprovalsFeature } from "./features/approvals/approvals.feature.ts";
 import { createAuditFeature } from "./features/audit/audit.feature.ts";
 import { createAuthFeature } from "./features/auth/auth.feature.ts";
+import { oidcSettings } from "./features/auth/oidc.settings.ts";
 import { createCommitStatusFeature } from "./features/commit-status/commit-status.feature.ts";
+import { createDashboardFeature } from "./features/dashboard/dashboard.feature.ts";
 import { createDeploymentsFeature } from "./features/deployments/deployments.feature.ts";
 import { getExecutor, validateExecutorConfig } from "./features/deployments/executors/registry.ts";
+import { createStepReports } from "./features/deployments/executors/step-reports.ts";
+import { createFlagsFeature } from "./features/flags/flags.feature.ts";
 import { createGatesFeature } from "./features/gates/gates.feature.ts";
 import { createDeploymentEvents } from "./features/notifications/deployment.events.ts";
 import { createNotificationsFeature } from "./features/notifications/notifications.feature.ts";
 import { createProjectsFeature } from "./features/projects/projects.feature.ts";
 import { createReleasesFeature } from "./features/releases/releases.feature.ts";
 import { createReportsFeature } from "./features/reports/reports.feature.ts";
+import { alertNotificationEvent } from "./features/runs/alerts.notice.ts";
+import { createRunsFeature } from "./features/runs/runs.feature.ts";
+import { createSecretsFeature } from "./features/secrets/secrets.feature.ts";
+import { createSparkFeature } from "./features/spark/spark.feature.ts";
 import { registerAuth } from "./http/auth.ts";
 import { registerErrorHandling } from "./http/errors.ts";
 import { registerHealth } from "./http/health.ts";
 import { registerOpenApi } from "./http/openapi.ts";
 import { registerAuthorization } from "./http/roles.ts";
+import { registerStaticWeb } from "./http/static.ts";
 import { JobRunner } from "./jobs/job.runner.ts";
 import { type Clock, systemClock } from "./shared/clock.ts";
 import { resolveSecret } from "./shared/secrets.ts";
@@ -77,7 +86,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const releases = createReleasesFeature({ db: db.kysely, clock, projects: projects.service, enqueue, audit: audit.service });
   const publicUrl = (config.STAGEGATE_PUBLIC_URL ?? `http://localhost:${config.PORT}`).replace(/\/$/, "");
-  const auth = createAuthFeature({ db: db.kysely, clock, projects: projects.service, publicUrl });
+  const auth = createAuthFeature({
+    db: db.kysely,
+    clock,
+    projects: projects.service,
+    publicUrl,
+    audit: audit.service,
+    oidc: oidcSettings({ ...config, publicUrl }),
+  });
   const commitStatus = createCommitStatusFeature({
     db: db.kysely,
     clock,
@@ -98,7 +114,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     defaultBranch: config.DEFAULT_BRANCH,
   });
-  const gates = createGatesFeature({ db: db.kysely, clock, views: reports.views, queries: reports.queries });
   const notifications = createNotificationsFeature({
     db: db.kysely,
     clock,
@@ -117,7 +132,33 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         }
       : null,
   });
+  const runs = createRunsFeature({
+    notifyAlert: async (notice) => {
+      const project = await projects.service.recordById(notice.run.projectId);
+      const event = alertNotificationEvent(notice, { slug: project.slug, name: project.name }, publicUrl);
+      return async (tx) => {
+        await notifications.notify(tx, project.id, event);
+      };
+    },
+    db: db.kysely,
+    dialect: db.capabilities.dialect,
+    clock,
+    logger: logger.child({ component: "runs" }),
+    projects: projects.service,
+    releases: releases.service,
+    authenticate: (secret) => auth.service.authenticate(secret),
+    enqueue,
+  });
+  const gates = createGatesFeature({
+    db: db.kysely,
+    clock,
+    views: reports.views,
+    queries: reports.queries,
+    runHealth: runs.health,
+  });
   const events = createDeploymentEvents({
+    db: db.kysely,
+    logger: logger.child({ component: "notifications" }),
     projects: projects.service,
     releases: releases.service,
     views: reports.views,
@@ -125,7 +166,29 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     publicUrl,
     notify: notifications.notify,
   });
+  const spark = createSparkFeature({ db: db.kysely, clock, runs: runs.service });
+  runs.addHealthCheck((run) => spark.service.criticalProblems(run.id));
+  const secrets = createSecretsFeature({
+    db: db.kysely,
+    clock,
+    projects: projects.service,
+    audit: audit.service,
+    dataDir: config.DATA_DIR,
+  });
+  const flags = createFlagsFeature({
+    db: db.kysely,
+    clock,
+    dialect: db.capabilities.dialect,
+    projects: projects.service,
+    releases: releases.service,
+    audit: audit.service,
+    rateLimitPerSecond: config.FLAGS_RATE_LIMIT,
+  });
   const deployments = createDeploymentsFeature({
+    releaseFlags: flags.releaseFlags.prepareDeploymentSucceeded,
+    resolveStep: secrets.service.resolveStep,
+    attachReports: createStepReports({ reports: reports.service }),
+    runs: runs.deploymentHooks,
     gates: gates.service,
     rowLocks: db.capabilities.dialect === "postgres",
     events,
@@ -153,12 +216,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     events,
     publicUrl,
   });
-  events.useApprovalLinks(approvals.links.linksFor);
+  events.setApprovalLinks(approvals.links.linksFor);
+  const dashboard = createDashboardFeature({
+    db: db.kysely,
+    clock,
+    projects: projects.service,
+    gates: gates.service,
+    uiConfig: { oidc: config.OIDC_ISSUER_URL ? { loginUrl: "/api/v1/auth/oidc/login", label: "Sign in with SSO" } : null },
+  });
   for (const [type, handler] of Object.entries({
     ...deployments.jobs,
     ...commitStatus.jobs,
     ...approvals.jobs,
     ...notifications.jobs,
+    ...runs.jobs,
   }))
     jobs.register(type, handler);
 
@@ -184,6 +255,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       return (await found(() => deployments.service.record(params.id ?? "")))?.projectId;
     if (params.id && url.includes("/report-runs/"))
       return (await found(() => reports.service.record(params.id ?? "")))?.projectId;
+    if (params.id && url.startsWith("/api/v1/runs/")) return (await found(() => runs.service.getRun(params.id ?? "")))?.projectId;
     return undefined;
   });
   registerHealth(http, db.kysely);
@@ -196,12 +268,21 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       await api.register(projects.routes);
       await api.register(releases.routes);
       await api.register(deployments.routes);
+      await api.register(secrets.routes);
       for (const routes of reports.routes) await api.register(routes);
       await api.register(gates.routes);
       for (const routes of approvals.routes) await api.register(routes);
+      await api.register(flags.routes);
+      for (const routes of runs.routes) await api.register(routes);
+      await api.register(spark.routes);
+      await api.register(dashboard.routes);
     },
     { prefix: "/api/v1" },
   );
+  await http.register(runs.otlpRoutes);
+  await http.register(flags.ofrepRoutes);
+  http.addHook("onClose", flags.close);
+  registerStaticWeb(http);
 
   return {
     http,

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import pino from "pino";
@@ -32,8 +33,20 @@ async function main(): Promise<void> {
     chmodSync(file, 0o600);
     process.stdout.write(`\nAdmin API token (shown once; also saved to ${file}):\n\n  ${adminToken}\n\n`);
   }
-  if (await app.services.users.bootstrapAdmin(config.STAGEGATE_ADMIN_PASSWORD)) {
-    logger.info("created user admin (global admin) with the password in STAGEGATE_ADMIN_PASSWORD");
+  // The first start creates the dashboard's `admin` user: with STAGEGATE_ADMIN_PASSWORD, or a generated password printed once.
+  const password = config.STAGEGATE_ADMIN_PASSWORD ?? randomBytes(15).toString("base64url");
+  if (await app.services.users.bootstrapAdmin(password)) {
+    if (config.STAGEGATE_ADMIN_PASSWORD) {
+      logger.info("created user admin (global admin) with the password in STAGEGATE_ADMIN_PASSWORD");
+    } else {
+      mkdirSync(config.DATA_DIR, { recursive: true });
+      const file = join(config.DATA_DIR, "admin-password");
+      writeFileSync(file, `${password}\n`, { mode: 0o600 });
+      chmodSync(file, 0o600);
+      process.stdout.write(
+        `Dashboard sign-in (shown once; also saved to ${file}):\n\n  user: admin\n  password: ${password}\n\n`,
+      );
+    }
   }
   const seed = config.STAGEGATE_DEMO && (await shouldSeedDemo(app.services.projects));
 

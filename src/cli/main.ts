@@ -14,9 +14,12 @@ import { registerDeployList } from "./commands/deploy-list.ts";
 import { registerDeployLog } from "./commands/deploy-log.ts";
 import { registerEnvList } from "./commands/env-list.ts";
 import { registerRollback } from "./commands/env-rollback.ts";
+import { registerFlagCommands } from "./commands/flag-commands.ts";
+import { registerLogsTail } from "./commands/logs-tail.ts";
 import { registerMemberList } from "./commands/member-list.ts";
 import { registerMemberRemove } from "./commands/member-remove.ts";
 import { registerMemberSet } from "./commands/member-set.ts";
+import { registerMetricsPush } from "./commands/metrics-push.ts";
 import { registerProjectApply } from "./commands/project-apply.ts";
 import { registerProjectList } from "./commands/project-list.ts";
 import { registerStatus } from "./commands/project-status.ts";
@@ -25,10 +28,17 @@ import { registerReleaseGet } from "./commands/release-get.ts";
 import { registerReleaseList } from "./commands/release-list.ts";
 import { registerPromote } from "./commands/release-promote.ts";
 import { registerReportUpload } from "./commands/report-upload.ts";
+import { registerRunCreate } from "./commands/run-create.ts";
+import { registerRunImportLogs } from "./commands/run-import-logs.ts";
+import { registerSecretDelete } from "./commands/secret-delete.ts";
+import { registerSecretList } from "./commands/secret-list.ts";
+import { registerSecretSet } from "./commands/secret-set.ts";
+import { registerSparkUpload } from "./commands/spark-upload.ts";
 import { registerTokenCreate } from "./commands/token-create.ts";
 import { registerTokenList } from "./commands/token-list.ts";
 import { registerTokenRevoke } from "./commands/token-revoke.ts";
 import { registerUserCreate } from "./commands/user-create.ts";
+import { registerUserDisable } from "./commands/user-disable.ts";
 import { registerUserList } from "./commands/user-list.ts";
 import { CliContext, type CliIo } from "./context.ts";
 import { exitCodeFor, formatError } from "./errors.ts";
@@ -45,6 +55,8 @@ Usage by task:
   stagegate promote -p <project> <version> --to <env> [--wait]
   stagegate rollback -p <project> --env <env> [--wait]
   stagegate status -p <project>                          release × environment matrix
+  stagegate secret set -p <project> [--env <env>] <NAME>  set a secret from stdin (never printed or returned)
+  stagegate secret list -p <project>                     secret names and versions
   stagegate deploy get <id>                              one deployment
   stagegate deploy list -p <project> [--env <env>] [--status <status>]
   stagegate deploy log <id> [--follow]                   a deployment's log
@@ -71,6 +83,19 @@ Usage by task:
                                                          audit events, newest first
   stagegate audit verify [--file audit.ndjson]           check the audit hash chain (exit 1 if broken)
   stagegate audit export > audit.ndjson                  the audit log as NDJSON, for offline verification
+  stagegate run create -p <project> --name <job> [--env <env>] [--release <v>]
+                                                         start a pipeline run; prints its ingest token
+  stagegate run import-logs <run> <dir>                  import a Databricks/Spark cluster log folder into a run
+  stagegate logs tail <run> [--node <n>] [--level <l>] [--grep <words>] [--follow]
+                                                         every node's log of a run, merged in time order
+  stagegate metrics push <run> --format nvidia-smi|prometheus <file>
+                                                         send GPU/host samples to a run
+  stagegate spark upload <run> <path>                    analyse a Spark event log (or eventlog_v2_* dir) on a run
+  stagegate flag create -p <project> <key> [--type <t>] [--variant name=value…]
+  stagegate flag rollout -p <project> -e <env> <key> <percentage>   sticky percentage rollout
+  stagegate flag enable|disable -p <project> -e <env> <key>         turn on / kill switch
+  stagegate flag promote -p <project> --from <env> --to <env> [keys…] [--dry-run]
+  stagegate flag get|list|set|history|diff|stale|restore|snapshot|sdk-key  (see stagegate flag --help)
 
 Without --token or STAGEGATE_TOKEN, the token stored by stagegate login for --server is used, else the one in
 ./data/admin-token (written by a local server).
@@ -126,6 +151,10 @@ function buildProgram(io: CliIo): { command: Command; context: CliContext } {
   registerPromote(program, context);
   registerRollback(program, context);
   registerStatus(program, context);
+  const secret = noun("secret", "encrypted secrets for ${secret:NAME} in executor configs: set, list, delete");
+  registerSecretSet(secret, context);
+  registerSecretList(secret, context);
+  registerSecretDelete(secret, context);
   const deploy = noun("deploy", "deployments: get, list, log, cancel");
   registerDeployGet(deploy, context);
   registerDeployList(deploy, context);
@@ -145,6 +174,7 @@ function buildProgram(io: CliIo): { command: Command; context: CliContext } {
   const user = noun("user", "users: create, list");
   registerUserCreate(user, context);
   registerUserList(user, context);
+  registerUserDisable(user, context);
   const member = noun("member", "project members and their roles: set, list, remove");
   registerMemberSet(member, context);
   registerMemberList(member, context);
@@ -154,5 +184,12 @@ function buildProgram(io: CliIo): { command: Command; context: CliContext } {
   registerAuditList(audit, context);
   registerAuditVerify(audit, context);
   registerAuditExport(audit, context);
+  const runNoun = noun("run", "pipeline runs: create, import-logs");
+  registerRunCreate(runNoun, context);
+  registerRunImportLogs(runNoun, context);
+  registerLogsTail(noun("logs", "a run's logs of every node: tail"), context);
+  registerMetricsPush(noun("metrics", "GPU and host metrics of a run: push"), context);
+  registerSparkUpload(noun("spark", "Spark event-log diagnosis of a run: upload"), context);
+  registerFlagCommands(noun("flag", "feature flags per environment: create, set, rollout, promote, history…"), context);
   return { command: program, context };
 }

@@ -58,11 +58,37 @@ export const ConfigSchema = Type.Object({
   SMTP_SECURE: Type.Boolean({ default: false, description: "TLS from the first byte (port 465); else STARTTLS when offered" }),
   SMTP_USER: Type.Optional(Type.String({ minLength: 1 })),
   SMTP_PASS: Type.Optional(Type.String({ minLength: 1 })),
+  FLAGS_RATE_LIMIT: Type.Integer({
+    minimum: 0,
+    default: 10_000,
+    description: "OFREP/SDK requests per second per SDK key (per replica; 429 + Retry-After beyond); 0 = no limit",
+  }),
   SMTP_FROM: Type.String({
     minLength: 3,
     default: "stagegate <stagegate@localhost>",
     description: "Sender of notification emails",
   }),
+  OIDC_ISSUER_URL: Type.Optional(
+    Type.String({
+      pattern: "^https?://",
+      description: "OIDC sign-in: the identity provider's issuer URL (https; http only on loopback, for tests)",
+    }),
+  ),
+  OIDC_CLIENT_ID: Type.Optional(Type.String({ minLength: 1, description: "OIDC sign-in: this server's client id" })),
+  OIDC_CLIENT_SECRET: Type.Optional(Type.String({ minLength: 1, description: "OIDC sign-in: the client secret" })),
+  OIDC_REDIRECT_URL: Type.Optional(
+    Type.String({
+      pattern: "^https?://",
+      description: "OIDC sign-in: the callback registered at the provider (default <public URL>/api/v1/auth/oidc/callback)",
+    }),
+  ),
+  OIDC_SCOPES: Type.String({ minLength: 1, default: "openid profile email groups", description: "OIDC sign-in: scopes" }),
+  OIDC_GROUPS_CLAIM: Type.String({ minLength: 1, default: "groups", description: "OIDC sign-in: claim listing groups" }),
+  OIDC_GROUP_ROLES: Type.String({
+    default: "{}",
+    description: 'OIDC sign-in: JSON group → roles, e.g. {"platform":"global_admin","quants":{"demo":"developer"}}',
+  }),
+  OIDC_DISPLAY_NAME: Type.String({ minLength: 1, default: "single sign-on", description: "OIDC sign-in: button label" }),
   LOG_HEAD_BYTES: Type.Integer({
     minimum: 1024,
     default: 4 * 1024 * 1024,

@@ -7,6 +7,12 @@ import * as notifications from "./migrations/0005_notifications.ts";
 import * as auth from "./migrations/0006_auth.ts";
 import * as approvals from "./migrations/0007_approvals.ts";
 import * as approvalLinks from "./migrations/0008_approval_links.ts";
+import * as flags from "./migrations/0009_flags.ts";
+import * as secrets from "./migrations/0010_secrets.ts";
+import * as runs from "./migrations/0011_runs.ts";
+import * as authOidc from "./migrations/0012_auth_oidc.ts";
+import * as spark from "./migrations/0013_spark.ts";
+import * as perf from "./migrations/0014_perf.ts";
 import type { Database } from "./schema.ts";
 
 // Listed in code (not read from a folder) so the same migrations run from source, a bundle or a test.
@@ -19,6 +25,12 @@ const migrations: Record<string, Migration> = {
   "0006_auth": auth,
   "0007_approvals": approvals,
   "0008_approval_links": approvalLinks,
+  "0009_flags": flags,
+  "0010_secrets": secrets,
+  "0011_runs": runs,
+  "0012_auth_oidc": authOidc,
+  "0013_spark": spark,
+  "0014_perf": perf,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

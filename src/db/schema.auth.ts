@@ -13,6 +13,11 @@ export interface UsersTable {
   global_admin: number;
   disabled: number;
   created_at: string;
+  /** 0012_auth_oidc: the OIDC identity (issuer URL + `sub`) of a user who signed in that way; null for local users. */
+  oidc_issuer: string | null;
+  oidc_subject: string | null;
+  /** JSON array of the identity provider's groups at the last OIDC sign-in; null for local users. */
+  groups_json: string | null;
 }
 
 export interface ProjectMembersTable {
@@ -40,9 +45,22 @@ export interface LoginFailuresTable {
   window_started_at: string;
 }
 
+/** An OIDC sign-in between redirect and callback (0012_auth_oidc): single use, short-lived. */
+export interface OidcLoginsTable {
+  /** SHA-256 of the `state` parameter, which the browser also carries in a cookie. */
+  state_hash: string;
+  code_verifier: string;
+  nonce: string;
+  /** Where the browser goes after signing in: a path on this server. */
+  return_to: string;
+  created_at: string;
+  expires_at: string;
+}
+
 export interface AuthDatabase {
   users: UsersTable;
   project_members: ProjectMembersTable;
   sessions: SessionsTable;
   login_failures: LoginFailuresTable;
+  oidc_logins: OidcLoginsTable;
 }

@@ -1,8 +1,21 @@
 import type { Kysely, Transaction } from "kysely";
 import type { ApprovalDecisionsTable, ApprovalLinkUsesTable, ServerSecretsTable } from "./schema.approvals.ts";
-import type { LoginFailuresTable, ProjectMembersTable, SessionsTable, UsersTable } from "./schema.auth.ts";
+import type { LoginFailuresTable, OidcLoginsTable, ProjectMembersTable, SessionsTable, UsersTable } from "./schema.auth.ts";
 import type { CommitStatusDeliveriesTable } from "./schema.commit-status.ts";
+import type { FlagsDatabase } from "./schema.flags.ts";
 import type { NotificationDeliveriesTable } from "./schema.notifications.ts";
+import type { TestCaseNamesTable } from "./schema.reports-perf.ts";
+import type {
+  RunAlertsTable,
+  RunErrorGroupsTable,
+  RunErrorNodesTable,
+  RunLogsTable,
+  RunMetricsTable,
+  RunNodesTable,
+  RunsTable,
+} from "./schema.runs.ts";
+import type { SecretsDatabase } from "./schema.secrets.ts";
+import type { SparkDatabase } from "./schema.spark.ts";
 
 /**
  * Row types as stored. Timestamps are ISO-8601 UTC text and JSON is text on both dialects, so
@@ -139,6 +152,8 @@ export interface ReportRunsTable {
   created_by: string | null;
   created_at: string;
   completed_at: string | null;
+  /** The run page's failures, flaky, slowest and comparison, computed at completion (0014_perf). */
+  view_json: string | null;
 }
 
 export interface ReportFilesTable {
@@ -192,6 +207,9 @@ export interface RunCoverageTable {
   lines_total: number;
   branches_covered: number;
   branches_total: number;
+  /** 0014_perf: a path that came once points at its coverage_files row instead of copying its line data ('' here). */
+  source_file_id: string | null;
+  source_seq: number | null;
 }
 
 export interface GateResultsTable {
@@ -207,7 +225,7 @@ export interface GateResultsTable {
   created_at: string;
 }
 
-export interface Database {
+export interface Database extends FlagsDatabase, SecretsDatabase, SparkDatabase {
   projects: ProjectsTable;
   environments: EnvironmentsTable;
   releases: ReleasesTable;
@@ -219,6 +237,7 @@ export interface Database {
   report_runs: ReportRunsTable;
   report_files: ReportFilesTable;
   test_cases: TestCasesTable;
+  test_case_names: TestCaseNamesTable;
   coverage_files: CoverageFilesTable;
   run_coverage: RunCoverageTable;
   gate_results: GateResultsTable;
@@ -227,10 +246,18 @@ export interface Database {
   project_members: ProjectMembersTable;
   sessions: SessionsTable;
   login_failures: LoginFailuresTable;
+  oidc_logins: OidcLoginsTable;
   notification_deliveries: NotificationDeliveriesTable;
   approval_decisions: ApprovalDecisionsTable;
   server_secrets: ServerSecretsTable;
   approval_link_uses: ApprovalLinkUsesTable;
+  runs: RunsTable;
+  run_logs: RunLogsTable;
+  run_nodes: RunNodesTable;
+  run_error_groups: RunErrorGroupsTable;
+  run_error_nodes: RunErrorNodesTable;
+  run_metrics: RunMetricsTable;
+  run_alerts: RunAlertsTable;
 }
 
 /** A Kysely handle that is either the database or an open transaction: stores take this. */

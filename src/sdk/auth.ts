@@ -80,6 +80,11 @@ export class AuthClient extends AuditClient {
     await this.send(path`/api/v1/users/${username}/password`, { method: "PUT", json: { password } });
   }
 
+  /** Global admins: a disabled user's sign-in, sessions and personal tokens stop working at once; enable undoes it. */
+  async setUserDisabled(username: string, disabled: boolean): Promise<User> {
+    return this.json(path`/api/v1/users/${username}/${disabled ? "disable" : "enable"}`, { method: "POST" });
+  }
+
   async setMember(slug: string, body: SetMemberBody): Promise<Member> {
     return this.json(path`/api/v1/projects/${slug}/members`, { method: "PUT", json: body });
   }

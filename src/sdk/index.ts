@@ -14,6 +14,7 @@ export type { AuditFilterQuery, AuditQuery } from "./audit.ts";
 export type { LoginResult } from "./auth.ts";
 export { type ApplyConfigOptions, type DeploymentQuery, StagegateClient } from "./client.ts";
 export { ApiError } from "./errors.ts";
+export * from "./flags/index.ts";
 export { type PageRequest, paginate } from "./paginate.ts";
 export type { ByteSource, CommitKindReport, CommitReport, ReportRunQuery, UploadReportOptions } from "./reports.ts";
 export type { StagegateClientOptions } from "./transport.ts";

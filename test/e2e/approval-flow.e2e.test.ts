@@ -152,10 +152,13 @@ environments:
     // stg deployed, approval requested, live deployed.
     await expect.poll(() => slack.messages.length, { timeout: 15_000 }).toBe(3);
 
-    const deliveries = (await t.request({ method: "GET", url: "/api/v1/notifications/deliveries" })).json<{
-      items: { status: string }[];
-    }>();
-    expect(deliveries.items.map((x) => x.status).sort()).toEqual(["delivered", "delivered", "delivered", "delivered"]);
+    // Slack has the message a moment before the outbox row is marked delivered.
+    const statuses = async () =>
+      (await t.request({ method: "GET", url: "/api/v1/notifications/deliveries" }))
+        .json<{ items: { status: string }[] }>()
+        .items.map((x) => x.status)
+        .sort();
+    await expect.poll(statuses, { timeout: 15_000 }).toEqual(["delivered", "delivered", "delivered", "delivered"]);
     const audit = (await t.request({ method: "GET", url: `/api/v1/audit?subject=deployment:${d.id}` })).json<{
       items: { action: string; actor: string }[];
     }>();

@@ -38,6 +38,18 @@ describe("starting the server", () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
     const token = readFileSync(file, "utf8").trim();
     expect(server.output()).toContain(token);
+    // The dashboard's admin user, with a generated password printed once and saved beside the token.
+    const passwordFile = join(dir, "data", "admin-password");
+    expect(statSync(passwordFile).mode & 0o777).toBe(0o600);
+    const password = readFileSync(passwordFile, "utf8").trim();
+    expect(password.length).toBeGreaterThanOrEqual(16);
+    expect(server.output()).toContain(`password: ${password}`);
+    const signIn = await fetch(`${server.url}/api/v1/session`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ username: "admin", password }),
+    });
+    expect(signIn.status).toBe(201);
     const envs = async () => {
       const res = await fetch(`${server?.url}/api/v1/projects/demo/environments`, {
         headers: { authorization: `Bearer ${token}` },
@@ -61,6 +73,7 @@ describe("starting the server", () => {
       STAGEGATE_DEMO: "1",
     });
     expect(server.output()).not.toContain("Admin API token");
+    expect(server.output()).not.toContain("password:");
     expect((await envs()).map((e) => e.name)).toEqual(["quant", "quant_stg", "live"]);
   }, 90_000);
 });

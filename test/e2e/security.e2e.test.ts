@@ -118,7 +118,8 @@ describe.each(testDialects())("security of approvals and tokens on %s", (dialect
     const scoped = await as("sam", { method: "POST", url: "/api/v1/tokens", payload: { name: "b only", projects: ["b"] } });
     expect(scoped.statusCode, scoped.body).toBe(201);
     expect(scoped.json<CreatedToken>()).toMatchObject({ kind: "personal", projects: ["b"] });
-    expect(refusal(await approve(d.id, bearer(scoped.json<CreatedToken>().token)))).toEqual([403, "forbidden"]);
+    // The token sees nothing of project a: the deployment answers as if it did not exist.
+    expect(refusal(await approve(d.id, bearer(scoped.json<CreatedToken>().token)))).toEqual([404, "deployment_not_found"]);
     const unscoped = await approve(d.id, bearer(tokens.sam));
     expect(unscoped.statusCode, unscoped.body).toBe(200);
     expect(unscoped.json<{ decisions: { user: string }[] }>().decisions.map((x) => x.user)).toEqual(["sam"]);
@@ -170,13 +171,31 @@ describe.each(testDialects())("security of approvals and tokens on %s", (dialect
       expect(created.statusCode, created.body).toBe(201);
       const headers = bearer(created.json<CreatedToken>().token);
       expect((await t.request({ method: "GET", url: "/api/v1/projects/a", headers })).statusCode).toBe(200);
-      expect(refusal(await t.request({ method: "GET", url: "/api/v1/projects/b", headers }))).toEqual([403, "forbidden"]);
+      expect(refusal(await t.request({ method: "GET", url: "/api/v1/projects/b", headers }))).toEqual([404, "project_not_found"]);
       const url = "/api/v1/projects/b/releases/1.0.0/promote";
       const promoted = await t.request({ method: "POST", url, payload: { environment: "stg" }, headers });
-      expect(refusal(promoted)).toEqual([403, "forbidden"]);
+      expect(refusal(promoted)).toEqual([404, "project_not_found"]);
     }
     const deployments = await t.request({ method: "GET", url: "/api/v1/projects/b/deployments" });
     expect(deployments.json<{ items: unknown[] }>().items).toEqual([]);
+  });
+
+  it("answers an outsider exactly as if the project or deployment did not exist, and an insider with 403", async () => {
+    const d = await pendingLive("4.5.0");
+    const outsider = await userWithToken(t, { username: "olaf" });
+    const ask = (method: "GET" | "POST", url: string) =>
+      t.request({ method, url, headers: bearer(outsider), ...(method === "POST" ? { payload: {} } : {}) });
+    const same = async (method: "GET" | "POST", real: string, made: string, id: string, fake: string) => {
+      const [hidden, missing] = [await ask(method, real), await ask(method, made)];
+      expect(hidden.statusCode, hidden.body).toBe(404);
+      expect(hidden.body).toBe(missing.body.replaceAll(fake, id));
+    };
+    await same("GET", "/api/v1/projects/a", "/api/v1/projects/zz-none", "a", "zz-none");
+    await same("GET", "/api/v1/projects/a/releases/4.5.0", "/api/v1/projects/zz-none/releases/4.5.0", "a", "zz-none");
+    await same("GET", `/api/v1/deployments/${d.id}`, "/api/v1/deployments/dep_none", d.id, "dep_none");
+    await same("POST", `/api/v1/deployments/${d.id}/approve`, "/api/v1/deployments/dep_none/approve", d.id, "dep_none");
+    // A member with too low a role learns the project exists and why they are refused.
+    expect(refusal(await approve(d.id, bearer(tokens.vic)))).toEqual([403, "forbidden"]);
   });
 
   it("queues the deployment exactly once when 50 approvers approve at the same moment", async () => {

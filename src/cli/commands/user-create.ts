@@ -46,6 +46,7 @@ export function renderUser(user: User): string {
     ["Name", user.displayName ?? NONE],
     ["Email", user.email ?? NONE],
     ["Global admin", user.globalAdmin ? "yes" : "no"],
+    ["Disabled", user.disabled ? "yes" : "no"],
     ["Created", user.createdAt],
   ]);
 }

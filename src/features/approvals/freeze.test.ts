@@ -19,14 +19,14 @@ describe("activeFreeze", () => {
     expect(activeFreeze([weekend], at("2026-11-27T17:00:00Z"))?.startedAt).toBe("2026-11-27T17:00:00.000Z");
   });
 
-  it("starts at 18:00 CET before and 18:00 CEST after the clocks go forward, and lasts 62 elapsed hours", () => {
-    // Clocks go forward on Sunday 2026-03-29: the window opened at 18:00 CET lifts at 09:00 CEST, 62 real hours later.
+  it("keeps a Friday 18:00 → Monday 08:00 freeze on the wall clock across the weekend the clocks go forward", () => {
+    // Clocks go forward on Sunday 2026-03-29: 18:00 CET on Friday to 08:00 CEST on Monday is 61 real hours.
     expect(activeFreeze([weekend], at("2026-03-28T11:00:00Z"))).toMatchObject({
       startedAt: "2026-03-27T17:00:00.000Z",
-      liftsAt: "2026-03-30T07:00:00.000Z",
+      liftsAt: "2026-03-30T06:00:00.000Z",
     });
-    expect(activeFreeze([weekend], at("2026-03-30T06:30:00Z"))).not.toBeNull();
-    expect(activeFreeze([weekend], at("2026-03-30T07:00:00Z"))).toBeNull();
+    expect(activeFreeze([weekend], at("2026-03-30T05:59:59.999Z"))).not.toBeNull();
+    expect(activeFreeze([weekend], at("2026-03-30T06:00:00Z"))).toBeNull();
     // The next Friday is read in CEST (UTC+2): 16:00Z, lifting at 08:00 CEST again.
     expect(activeFreeze([weekend], at("2026-04-04T10:00:00Z"))).toMatchObject({
       startedAt: "2026-04-03T16:00:00.000Z",
@@ -34,11 +34,38 @@ describe("activeFreeze", () => {
     });
   });
 
-  it("lifts an hour early in local time on the weekend the clocks go back", () => {
-    // Sunday 2026-10-25: 18:00 CEST on Friday plus 62h is 07:00 CET on Monday.
+  it("still lifts at 08:00 local on the weekend the clocks go back, 63 real hours later", () => {
+    // Sunday 2026-10-25: 18:00 CEST on Friday to 08:00 CET on Monday.
     expect(activeFreeze([weekend], at("2026-10-24T10:00:00Z"))).toMatchObject({
       startedAt: "2026-10-23T16:00:00.000Z",
-      liftsAt: "2026-10-26T06:00:00.000Z",
+      liftsAt: "2026-10-26T07:00:00.000Z",
+    });
+    expect(activeFreeze([weekend], at("2026-10-26T06:30:00Z"))).not.toBeNull();
+  });
+
+  it("lifts at Monday 08:00 local in London and New York on both DST changes", () => {
+    const friday = (timezone: string): FreezeWindow => ({ cron: "0 18 * * 5", duration: "62h", timezone });
+    const cases = [
+      // London: BST starts 2026-03-29 and ends 2026-10-25.
+      ["Europe/London", "2026-03-28T12:00:00Z", "2026-03-27T18:00:00.000Z", "2026-03-30T07:00:00.000Z"],
+      ["Europe/London", "2026-10-24T12:00:00Z", "2026-10-23T17:00:00.000Z", "2026-10-26T08:00:00.000Z"],
+      // New York: EDT starts 2026-03-08 and ends 2026-11-01.
+      ["America/New_York", "2026-03-07T12:00:00Z", "2026-03-06T23:00:00.000Z", "2026-03-09T12:00:00.000Z"],
+      ["America/New_York", "2026-10-31T12:00:00Z", "2026-10-30T22:00:00.000Z", "2026-11-02T13:00:00.000Z"],
+    ] as const;
+    for (const [zone, now, startedAt, liftsAt] of cases) {
+      expect(activeFreeze([friday(zone)], at(now)), `${zone} ${now}`).toMatchObject({ startedAt, liftsAt });
+    }
+  });
+
+  it("moves an end in the skipped hour past it, and takes the first of a repeated hour", () => {
+    const nightly: FreezeWindow = { cron: "30 0 * * *", duration: "1h", timezone: "Europe/London", reason: "backup" };
+    // 00:30 GMT + 1h = 01:30, which does not exist on 2026-03-29: the freeze lifts at 02:30 BST (01:30Z).
+    expect(activeFreeze([nightly], at("2026-03-29T00:45:00Z"))?.liftsAt).toBe("2026-03-29T01:30:00.000Z");
+    // 00:30 BST + 1h = 01:30, which happens twice on 2026-10-25: the first, 01:30 BST (00:30Z).
+    expect(activeFreeze([nightly], at("2026-10-24T23:45:00Z"))).toMatchObject({
+      startedAt: "2026-10-24T23:30:00.000Z",
+      liftsAt: "2026-10-25T00:30:00.000Z",
     });
   });
 

@@ -4,8 +4,10 @@ import { parseDuration } from "../../shared/duration.ts";
 
 /**
  * One entry of `approval.freezeWindows` in stagegate.yaml: a freeze starts at every occurrence of `cron`, read in
- * `timezone`, and lasts `duration` of elapsed time (as Argo CD sync windows do). So on the weekend clocks go forward,
- * a Friday 18:00 + 62h freeze lifts at 09:00 on Monday, and at 07:00 on the weekend they go back.
+ * `timezone`, and lasts `duration` on that zone's wall clock. So a Friday 18:00 + 62h freeze lifts at 08:00 on Monday
+ * local time every week, also on the weekends the clocks change (61 or 63 elapsed hours then): people write freezes
+ * in office hours, not in elapsed time. An end that falls into the hour skipped in spring moves past it; one in the
+ * hour repeated in autumn takes its first occurrence (RFC 5545 / Temporal "compatible").
  */
 export const FreezeWindowSchema = Type.Object(
   {
@@ -62,11 +64,40 @@ export function activeFreeze(windows: readonly FreezeWindow[], now: Date): Activ
     const compiled = compile(window, `freezeWindows[${index}]`);
     if (!compiled.ok) throw new TypeError(`cannot evaluate a freeze window: ${compiled.errors.join("; ")}`);
     const start = latestStart(compiled.value, now);
-    const lifts = start + compiled.value.durationMs;
+    const lifts = addWallClock(start, compiled.value.durationMs, window.timezone);
     if (now.getTime() >= lifts || (found && Date.parse(found.liftsAt) >= lifts)) continue;
     found = { reason: reasonOf(window), startedAt: new Date(start).toISOString(), liftsAt: new Date(lifts).toISOString() };
   }
   return found;
+}
+
+/** How far `timeZone`'s wall clock is ahead of UTC at `instant` (ms; negative west of Greenwich). */
+function offsetAt(instant: number, timeZone: string): number {
+  const parts = new Intl.DateTimeFormat("en-US", {
+    timeZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "numeric",
+    day: "numeric",
+    hour: "numeric",
+    minute: "numeric",
+    second: "numeric",
+  }).formatToParts(new Date(instant));
+  const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((p) => p.type === type)?.value ?? Number.NaN);
+  const wall = Date.UTC(part("year"), part("month") - 1, part("day"), part("hour"), part("minute"), part("second"));
+  return wall - Math.floor(instant / 1000) * 1000;
+}
+
+/** `start` + `durationMs` on the wall clock of `timeZone`, as an instant (see FreezeWindowSchema for gaps and repeats). */
+export function addWallClock(start: number, durationMs: number, timeZone: string): number {
+  const wall = start + offsetAt(start, timeZone) + durationMs;
+  const DAY = 86_400_000;
+  // Offsets a day either side bracket any single change; the candidates whose wall clock reads `wall` are the answers.
+  const offsets = [...new Set([offsetAt(wall - DAY, timeZone), offsetAt(wall + DAY, timeZone)])];
+  const matching = offsets.map((offset) => wall - offset).filter((instant) => instant + offsetAt(instant, timeZone) === wall);
+  if (matching.length > 0) return Math.min(...matching);
+  // In the skipped hour: read with the offset from before the change, which lands as far past the gap as it was into it.
+  return wall - offsetAt(wall - DAY, timeZone);
 }
 
 /** The latest cron occurrence at or before `now`, in milliseconds. */

@@ -64,6 +64,14 @@ describe.each(testDialects())("sign-in, sessions and tokens over HTTP on %s", (d
     expect(header).not.toContain("Secure");
   });
 
+  it("offers password sign-in only, and no OIDC redirect, when OIDC is not configured", async () => {
+    const providers = await anonymous({ method: "GET", url: "/api/v1/auth/providers" });
+    expect(providers.json()).toEqual({ password: true, oidc: null });
+    const start = await anonymous({ method: "GET", url: "/api/v1/auth/oidc/login" });
+    expect(start.statusCode).toBe(404);
+    expect(start.json().error.message).toContain("OIDC sign-in is not configured");
+  });
+
   it("answers GET /session with the cookie and 401 without one", async () => {
     const { session } = await login("alice");
     const current = await withSession(session, { method: "GET", url: "/api/v1/session" });
@@ -215,7 +223,8 @@ describe("sign-in behind https, on sqlite", () => {
     expect(locked.statusCode).toBe(429);
     expect(locked.json().error.code).toBe("rate_limited");
     expect(locked.headers["retry-after"]).toBe("900");
-  });
+    // Eleven sign-ins at full scrypt cost, each failure audited: slow on a busy machine.
+  }, 90_000);
 
   it("is Secure when STAGEGATE_PUBLIC_URL is https", async () => {
     const res = await t.app.http.inject({

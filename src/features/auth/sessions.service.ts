@@ -7,6 +7,7 @@ import { DomainError } from "../../shared/errors.ts";
 import { safeEqual, sha256Hex } from "../../shared/hashing.ts";
 import { newId } from "../../shared/ids.ts";
 import type { Actor } from "../../shared/roles.ts";
+import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import * as store from "./sessions.store.ts";
 import { normalizeUsername, type UsersService } from "./users.service.ts";
 import type { SessionRecord, UserRecord } from "./users.types.ts";
@@ -34,6 +35,21 @@ export interface SessionsService {
   checkCsrf(session: AuthenticatedSession, header: string | undefined): void;
   /** Ends the session (if it still exists). */
   logout(secret: string): Promise<void>;
+  /** A new session for a user who proved who they are elsewhere (OIDC); audited as `login.succeeded`. */
+  open(user: UserRecord, method: "oidc"): Promise<{ secret: string; info: SessionInfo }>;
+  /** Records a sign-in that failed before a user was known (e.g. the identity provider said no). */
+  recordFailure(input: { username: string | null; method: "password" | "oidc"; reason: string }): Promise<void>;
+}
+
+/** A name someone typed, fit for the audit log (printable, 1-200 characters): sign-in input is not validated further. */
+function auditText(text: string): string {
+  let out = "";
+  for (const char of text.slice(0, 200)) {
+    const code = char.codePointAt(0) ?? 0;
+    // Control characters and lone surrogates (a code point of one UTF-16 unit in the surrogate range) become "?".
+    out += code < 0x20 || code === 0x7f || (code >= 0xd800 && code <= 0xdfff) ? "?" : char;
+  }
+  return out || "(blank)";
 }
 
 const newCookieSecret = () => randomBytes(32).toString("base64url");
@@ -50,8 +66,43 @@ export function createSessionsService(deps: {
   db: Kysely<Database>;
   clock: Clock;
   users: Pick<UsersService, "checkPassword" | "activeUser" | "actorOf">;
+  audit?: AuditRecorder;
 }): SessionsService {
   const { db, clock, users } = deps;
+
+  /** Inserts the session and its `login.succeeded` event in one transaction. */
+  async function open(user: UserRecord, method: "password" | "oidc"): Promise<{ secret: string; info: SessionInfo }> {
+    const now = clock.now();
+    await store.deleteExpiredSessions(db, now.toISOString());
+    const secret = newCookieSecret();
+    const session: SessionRecord = {
+      id: newId("ses", now.getTime()),
+      userId: user.id,
+      csrfToken: newCookieSecret(),
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
+      lastSeenAt: now.toISOString(),
+    };
+    await db.transaction().execute(async (tx) => {
+      await store.insertSession(tx, { ...session, tokenHash: sha256Hex(secret) });
+      await deps.audit?.append(tx, {
+        actor: user.username,
+        action: "login.succeeded",
+        subject: { type: "user", id: user.username },
+        data: { method, session: session.id },
+      });
+    });
+    return { secret, info: sessionInfo(user, session) };
+  }
+
+  async function recordFailure(input: { username: string | null; method: "password" | "oidc"; reason: string }) {
+    await deps.audit?.append(db, {
+      actor: auditText(input.username ?? "anonymous"),
+      action: "login.failed",
+      subject: { type: "user", id: auditText(input.username ?? "unknown") },
+      data: { method: input.method, reason: input.reason },
+    });
+  }
 
   async function refuseWhenLocked(username: string, now: Date): Promise<void> {
     const windowStart = new Date(now.getTime() - LOGIN_WINDOW_MS).toISOString();
@@ -64,6 +115,9 @@ export function createSessionsService(deps: {
   }
 
   return {
+    open,
+    recordFailure,
+
     async login(input) {
       const username = normalizeUsername(input.username);
       const now = clock.now();
@@ -71,24 +125,21 @@ export function createSessionsService(deps: {
       const user = await users.checkPassword(username, input.password);
       const windowStart = new Date(now.getTime() - LOGIN_WINDOW_MS).toISOString();
       if (!user) {
-        await store.recordLoginFailure(db, { username, now: now.toISOString(), windowStart });
+        await db.transaction().execute(async (tx) => {
+          await store.recordLoginFailure(tx, { username, now: now.toISOString(), windowStart });
+          await deps.audit?.append(tx, {
+            actor: auditText(username),
+            action: "login.failed",
+            subject: { type: "user", id: auditText(username) },
+            data: { method: "password" },
+          });
+        });
         // One message for every reason (unknown user, wrong password, disabled), so it tells nothing to a guesser.
         throw new DomainError("unauthorized", "Wrong username or password");
       }
       await store.clearLoginFailures(db, username);
       await store.deleteStaleLoginFailures(db, windowStart);
-      await store.deleteExpiredSessions(db, now.toISOString());
-      const secret = newCookieSecret();
-      const session: SessionRecord = {
-        id: newId("ses", now.getTime()),
-        userId: user.id,
-        csrfToken: newCookieSecret(),
-        createdAt: now.toISOString(),
-        expiresAt: new Date(now.getTime() + SESSION_TTL_MS).toISOString(),
-        lastSeenAt: now.toISOString(),
-      };
-      await store.insertSession(db, { ...session, tokenHash: sha256Hex(secret) });
-      return { secret, info: sessionInfo(user, session) };
+      return open(user, "password");
     },
 
     async authenticate(secret) {

@@ -8,6 +8,7 @@ import { newSecret, sha256Hex } from "../../shared/hashing.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Cursor, toPage } from "../../shared/pagination.ts";
 import { type Actor, type Role, roleRank } from "../../shared/roles.ts";
+import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import { personalActor, serviceActor } from "./token.actor.ts";
 import * as store from "./tokens.store.ts";
@@ -41,6 +42,7 @@ export function createTokensService(deps: {
   clock: Clock;
   users: Pick<UsersService, "actorForUser">;
   projects: Pick<ProjectsService, "record" | "recordById">;
+  audit?: AuditRecorder;
 }): TokensService {
   const { db, clock } = deps;
   // Last-used time is advisory: write it at most once a minute per token, not on every request.
@@ -87,7 +89,22 @@ export function createTokensService(deps: {
   }
 
   async function insert(token: ApiToken, secret: string): Promise<CreatedToken> {
-    await store.insertToken(db, { ...token, tokenHash: sha256Hex(secret) });
+    await db.transaction().execute(async (tx) => {
+      await store.insertToken(tx, { ...token, tokenHash: sha256Hex(secret) });
+      await deps.audit?.append(tx, {
+        actor: token.createdBy ?? "system",
+        action: "token.created",
+        subject: { type: "token", id: token.id },
+        data: {
+          name: token.name,
+          kind: token.kind,
+          role: token.role,
+          projects: token.projectIds,
+          globalAdmin: token.globalAdmin,
+          expiresAt: token.expiresAt,
+        },
+      });
+    });
     return {
       id: token.id,
       name: token.name,
@@ -213,7 +230,17 @@ export function createTokensService(deps: {
       const token = await store.findTokenById(db, id);
       const mine = token !== undefined && actor.kind === "user" && token.userId === actor.id;
       if (!token || !(mine || actor.globalAdmin)) throw notFound("token_not_found", `There is no token ${id} of yours`, { id });
-      if (token.revokedAt === null) await store.revokeToken(db, id, clock.now().toISOString());
+      if (token.revokedAt === null) {
+        await db.transaction().execute(async (tx) => {
+          await store.revokeToken(tx, id, clock.now().toISOString());
+          await deps.audit?.append(tx, {
+            actor: actor.name,
+            action: "token.revoked",
+            subject: { type: "token", id },
+            data: { name: token.name, kind: token.kind },
+          });
+        });
+      }
       recent.clear();
     },
 

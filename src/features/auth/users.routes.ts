@@ -59,6 +59,26 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
       },
     );
 
+    for (const [verb, disabled] of [
+      ["disable", true],
+      ["enable", false],
+    ] as const) {
+      app.post(
+        `/users/:username/${verb}`,
+        {
+          schema: {
+            tags: ["users"],
+            summary: disabled
+              ? "Disable a user (global admins): sign-in, sessions and personal tokens stop working at once"
+              : "Enable a disabled user again (global admins); they sign in anew",
+            params: Type.Object({ username: Username }),
+            response: { 200: User, ...errors },
+          },
+        },
+        async (request) => users.setDisabled({ username: request.params.username, disabled }, actorOf(request)),
+      );
+    }
+
     app.get(
       "/projects/:slug/members",
       {
@@ -83,7 +103,7 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
           response: { 200: Member, ...errors },
         },
       },
-      async (request) => users.setMember(request.params.slug, request.body),
+      async (request) => users.setMember(request.params.slug, request.body, actorOf(request)),
     );
 
     app.delete(
@@ -97,7 +117,7 @@ export function usersRoutes(users: UsersService): FastifyPluginAsyncTypebox {
         },
       },
       async (request, reply) => {
-        await users.removeMember(request.params.slug, request.params.username);
+        await users.removeMember(request.params.slug, request.params.username, actorOf(request));
         return reply.code(204).send(null);
       },
     );

@@ -1,15 +1,17 @@
 import type { Kysely } from "kysely";
 import { isUniqueViolation } from "../../db/connect.ts";
-import type { Database } from "../../db/schema.ts";
+import type { Database, Queryable } from "../../db/schema.ts";
 import type { PageOf } from "../../shared/api.ts";
 import type { CreateUserBody, Member, SetMemberBody, User } from "../../shared/auth.api.ts";
 import type { Clock } from "../../shared/clock.ts";
-import { DomainError, invalid, notFound } from "../../shared/errors.ts";
+import { conflict, DomainError, invalid, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Cursor, toPage } from "../../shared/pagination.ts";
 import type { Actor, Role } from "../../shared/roles.ts";
+import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import { DEFAULT_SCRYPT, hashPassword, needsRehash, type ScryptParams, verifyPassword } from "./password.hasher.ts";
+import { deleteSessionsOfUser } from "./sessions.store.ts";
 import * as store from "./users.store.ts";
 import type { UserRecord } from "./users.types.ts";
 
@@ -21,9 +23,14 @@ export interface UsersService {
   listUsers(page: { limit: number; cursor: Cursor | undefined }, actor: Actor): Promise<PageOf<User>>;
   /** The user themselves or a global admin. */
   setPassword(input: { username: string; password: string }, actor: Actor): Promise<void>;
-  /** Adds the user to the project or changes their role there. */
-  setMember(slug: string, input: SetMemberBody): Promise<Member>;
-  removeMember(slug: string, username: string): Promise<void>;
+  /** Adds the user to the project or changes their role there (audited as `role.granted` / `role.changed`). */
+  setMember(slug: string, input: SetMemberBody, actor?: Actor | null): Promise<Member>;
+  removeMember(slug: string, username: string, actor?: Actor | null): Promise<void>;
+  /**
+   * Global admins: a disabled user can no longer sign in, their sessions end at once and their personal tokens stop
+   * working (they come back on `enable`, sessions do not). Nobody disables themselves.
+   */
+  setDisabled(input: { username: string; disabled: boolean }, actor: Actor): Promise<User>;
   listMembers(slug: string): Promise<{ items: Member[] }>;
   /** Who the user is on every project, as their memberships say; `unauthorized` when the user is gone or disabled. */
   actorForUser(userId: string, via: Actor["via"]): Promise<Actor>;
@@ -71,11 +78,16 @@ export function createUsersService(deps: {
   /** Called when roles change, so cached token identities are rebuilt. */
   onRolesChanged: () => void;
   scrypt?: ScryptParams;
+  audit?: AuditRecorder;
 }): UsersService {
   const { db, clock } = deps;
   const scrypt = deps.scrypt ?? DEFAULT_SCRYPT;
   // Compared against when the username is unknown, so a wrong username costs as much time as a wrong password.
   let decoy: Promise<string> | undefined;
+
+  async function audit(tx: Queryable, event: Parameters<AuditRecorder["append"]>[1]): Promise<void> {
+    await deps.audit?.append(tx, event);
+  }
 
   async function userNamed(username: string): Promise<UserRecord> {
     const user = await store.findUserByUsername(db, normalizeUsername(username));
@@ -102,7 +114,7 @@ export function createUsersService(deps: {
       globalAdmin: user.globalAdmin,
       projectRoles,
       allProjects: null,
-      groups: [],
+      groups: user.groups,
     };
   }
 
@@ -119,9 +131,19 @@ export function createUsersService(deps: {
       globalAdmin: input.globalAdmin ?? false,
       disabled: false,
       createdAt: now.toISOString(),
+      oidc: null,
+      groups: [],
     };
     try {
-      await store.insertUser(db, user);
+      await db.transaction().execute(async (tx) => {
+        await store.insertUser(tx, user);
+        await audit(tx, {
+          actor: actor?.name ?? "system",
+          action: "user.created",
+          subject: { type: "user", id: user.username },
+          data: { globalAdmin: user.globalAdmin, password: user.passwordHash !== null },
+        });
+      });
     } catch (error) {
       if (isUniqueViolation(error)) {
         throw new DomainError("user_exists", `A user "${user.username}" already exists`, {
@@ -148,26 +170,78 @@ export function createUsersService(deps: {
       const user = await userNamed(input.username);
       if (!(actor.kind === "user" && actor.id === user.id)) requireGlobalAdmin(actor, "set another user's password");
       checkPasswordRules(input.password);
-      await store.updatePasswordHash(db, user.id, await hashPassword(input.password, scrypt));
+      const hash = await hashPassword(input.password, scrypt);
+      await db.transaction().execute(async (tx) => {
+        await store.updatePasswordHash(tx, user.id, hash);
+        await audit(tx, { actor: actor.name, action: "user.password_changed", subject: { type: "user", id: user.username } });
+      });
     },
 
-    async setMember(slug, input) {
+    async setMember(slug, input, actor = null) {
       const project = await deps.projects.record(slug);
       const user = await userNamed(input.username);
       const createdAt = clock.now().toISOString();
-      await store.upsertMembership(db, { projectId: project.id, userId: user.id, role: input.role, createdAt });
+      await db.transaction().execute(async (tx) => {
+        const before = (await store.membershipsOfUser(tx, user.id)).find((m) => m.projectId === project.id)?.role;
+        if (before === input.role) return;
+        await store.upsertMembership(tx, { projectId: project.id, userId: user.id, role: input.role, createdAt });
+        await audit(tx, {
+          actor: actor?.name ?? "system",
+          action: before === undefined ? "role.granted" : "role.changed",
+          projectId: project.id,
+          subject: { type: "user", id: user.username },
+          data: { project: project.slug, role: input.role, ...(before === undefined ? {} : { from: before }) },
+        });
+      });
       deps.onRolesChanged();
       const member = (await store.membersOfProject(db, project.id)).find((m) => m.username === user.username);
       return member ?? { username: user.username, displayName: user.displayName, role: input.role, createdAt };
     },
 
-    async removeMember(slug, username) {
+    async removeMember(slug, username, actor = null) {
       const project = await deps.projects.record(slug);
       const user = await userNamed(username);
-      if (!(await store.deleteMembership(db, project.id, user.id))) {
+      const removed = await db.transaction().execute(async (tx) => {
+        const before = (await store.membershipsOfUser(tx, user.id)).find((m) => m.projectId === project.id)?.role;
+        if (!(await store.deleteMembership(tx, project.id, user.id))) return false;
+        await audit(tx, {
+          actor: actor?.name ?? "system",
+          action: "role.removed",
+          projectId: project.id,
+          subject: { type: "user", id: user.username },
+          data: { project: project.slug, from: before ?? null },
+        });
+        return true;
+      });
+      if (!removed) {
         throw notFound("user_not_found", `"${user.username}" is not a member of project "${slug}"`, { username, project: slug });
       }
       deps.onRolesChanged();
+    },
+
+    async setDisabled(input, actor) {
+      requireGlobalAdmin(actor, input.disabled ? "disable users" : "enable users");
+      const user = await userNamed(input.username);
+      if (input.disabled && actor.kind === "user" && actor.id === user.id) {
+        throw conflict("invalid_state", "You cannot disable your own account; ask another global admin", {
+          username: user.username,
+        });
+      }
+      if (user.disabled !== input.disabled) {
+        await db.transaction().execute(async (tx) => {
+          await store.setDisabled(tx, user.id, input.disabled);
+          const sessions = input.disabled ? await deleteSessionsOfUser(tx, user.id) : 0;
+          await audit(tx, {
+            actor: actor.name,
+            action: input.disabled ? "user.disabled" : "user.enabled",
+            subject: { type: "user", id: user.username },
+            data: input.disabled ? { sessionsEnded: sessions } : {},
+          });
+        });
+        // Personal tokens rebuild their identity, and a disabled user's no longer authenticate.
+        deps.onRolesChanged();
+      }
+      return presentUser({ ...user, disabled: input.disabled });
     },
 
     async listMembers(slug) {

@@ -14,6 +14,8 @@ function toUser(row: UsersTable): UserRecord {
     globalAdmin: row.global_admin === 1,
     disabled: row.disabled === 1,
     createdAt: row.created_at,
+    oidc: row.oidc_issuer !== null && row.oidc_subject !== null ? { issuer: row.oidc_issuer, subject: row.oidc_subject } : null,
+    groups: row.groups_json === null ? [] : (JSON.parse(row.groups_json) as string[]),
   };
 }
 
@@ -29,7 +31,57 @@ export async function insertUser(db: Queryable, user: UserRecord): Promise<void>
       global_admin: user.globalAdmin ? 1 : 0,
       disabled: user.disabled ? 1 : 0,
       created_at: user.createdAt,
+      oidc_issuer: user.oidc?.issuer ?? null,
+      oidc_subject: user.oidc?.subject ?? null,
+      groups_json: user.oidc ? JSON.stringify(user.groups) : null,
     })
+    .execute();
+}
+
+export async function findUserByOidcIdentity(
+  db: Queryable,
+  identity: { issuer: string; subject: string },
+): Promise<UserRecord | undefined> {
+  const row = await db
+    .selectFrom("users")
+    .selectAll()
+    .where("oidc_issuer", "=", identity.issuer)
+    .where("oidc_subject", "=", identity.subject)
+    .executeTakeFirst();
+  return row ? toUser(row) : undefined;
+}
+
+/** What the identity provider says of the user at each sign-in: identity (linking a pre-created user), profile, groups. */
+export async function updateOidcProfile(
+  db: Queryable,
+  userId: string,
+  profile: {
+    oidc: { issuer: string; subject: string };
+    displayName: string | null;
+    email: string | null;
+    groups: string[];
+    globalAdmin: boolean;
+  },
+): Promise<void> {
+  await db
+    .updateTable("users")
+    .set({
+      oidc_issuer: profile.oidc.issuer,
+      oidc_subject: profile.oidc.subject,
+      display_name: profile.displayName,
+      email: profile.email,
+      groups_json: JSON.stringify(profile.groups),
+      global_admin: profile.globalAdmin ? 1 : 0,
+    })
+    .where("id", "=", userId)
+    .execute();
+}
+
+export async function setDisabled(db: Queryable, userId: string, disabled: boolean): Promise<void> {
+  await db
+    .updateTable("users")
+    .set({ disabled: disabled ? 1 : 0 })
+    .where("id", "=", userId)
     .execute();
 }
 

@@ -16,6 +16,10 @@ export interface UserRecord {
   globalAdmin: boolean;
   disabled: boolean;
   createdAt: string;
+  /** The OIDC identity of a user who signs in through the identity provider; null for a local user. */
+  oidc: { issuer: string; subject: string } | null;
+  /** The identity provider's groups at the last OIDC sign-in (empty for local users). */
+  groups: string[];
 }
 
 export interface Membership {

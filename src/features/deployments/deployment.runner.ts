@@ -17,7 +17,14 @@ import { isTerminal, TRANSITIONS } from "./deployment.state.ts";
 import { DeploymentLogSink } from "./deployment-log.sink.ts";
 import * as store from "./deployments.store.ts";
 import { type DeploymentRecord, deploymentJobKey } from "./deployments.types.ts";
-import { type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executors/executor.types.ts";
+import {
+  type ExecutionContext,
+  type Executor,
+  type LogSink,
+  type StepOutcome,
+  TerminalError,
+} from "./executors/executor.types.ts";
+import type { AttachInput } from "./executors/step-reports.ts";
 
 const WAIT_FOR_TURN_MS = 1000;
 const CANCEL_CHECK_MS = 500;
@@ -36,6 +43,21 @@ export interface RunnerDeps {
   logLimits: { headBytes: number; tailBytes: number };
   audit?: AuditRecorder;
   events?: Pick<DeploymentEvents, "prepare" | "deliver">;
+  /** Queues the rollback of a failed deploy (environment policy `rollbackOnFailure`); returns a line for the log. */
+  rollbackAfterFailure?: (failed: DeploymentRecord) => Promise<string | undefined>;
+  /** Uploads the report files a step declares (`reports:`) to the release's commit; returns a line for the log. */
+  attachReports?: (input: AttachInput) => Promise<string>;
+  /** Resolves `${secret:NAME}` in a step's config at run time and masks the values in the log (secrets feature). */
+  resolveStep?: (input: {
+    projectId: string;
+    environment: string;
+    config: unknown;
+    log: LogSink;
+  }) => Promise<{ config: unknown; log: LogSink }>;
+  /** Pipeline runs (features/runs): a running deployment gets a run, which ends with it. */
+  runs?: { running(d: DeploymentRecord): Promise<void>; ended(deploymentId: string, status: string): Promise<void> };
+  /** Flags (features/flags): a succeeded deploy applies its release's flag manifest, a rollback restores the flags from before. */
+  releaseFlags?: (d: DeploymentRecord) => Promise<((tx: Queryable) => Promise<void>) | undefined>;
 }
 
 const done: JobResult = { kind: "done" };
@@ -84,6 +106,14 @@ export function createDeploymentRunner(deps: RunnerDeps) {
             : undefined;
     // Read what the message needs before the transaction; a notification problem never stops a deployment from ending.
     const prepared = type ? await deps.events?.prepare(type, { ...d, status: to, reason }).catch(() => undefined) : undefined;
+    const applyFlags =
+      to === "succeeded"
+        ? await deps.releaseFlags?.(d).catch((error: unknown) => {
+            deps.logger.error({ err: error }, "could not prepare the release's flag changes");
+            sink.write("system", `flag manifest not applied: ${errorMessage(error)}`);
+            return undefined;
+          })
+        : undefined;
     await db.transaction().execute(async (tx) => {
       const at = now();
       const ended = await store.updateDeployment(tx, d.id, {
@@ -92,6 +122,7 @@ export function createDeploymentRunner(deps: RunnerDeps) {
         at,
       });
       if (!ended) return;
+      await applyFlags?.(tx);
       for (const next of await store.listQueued(tx, d.environmentId)) await deps.poke(tx, deploymentJobKey(next.id));
       if (to === "succeeded") await deps.enqueue(tx, { type: AUTO_DEPLOY_JOB, payload: { releaseId: d.releaseId } });
       await deps.events?.deliver(tx, prepared);
@@ -103,19 +134,37 @@ export function createDeploymentRunner(deps: RunnerDeps) {
         data: { environment: d.environmentName, release: d.releaseVersion, kind: d.kind, reason },
       });
     });
+    await deps.runs?.ended(d.id, to).catch((error: unknown) => deps.logger.error({ err: error }, "could not end the run"));
+    if (to === "failed" && d.kind === "deploy" && d.environmentSpec.rollbackOnFailure) await rollBack(d, sink);
     return done;
+  }
+
+  /** `rollbackOnFailure: true`: a failed deploy queues a redeploy of the environment's last good release. */
+  async function rollBack(d: DeploymentRecord, sink: DeploymentLogSink): Promise<void> {
+    try {
+      const line = await deps.rollbackAfterFailure?.(d);
+      if (line) sink.write("system", line);
+    } catch (error) {
+      sink.write("system", `the automatic rollback could not be queued: ${errorMessage(error)}`);
+    }
   }
 
   /** Queued → running when this is the oldest queued deployment of its environment and none runs there. */
   async function takeTurn(d: DeploymentRecord): Promise<boolean> {
     const [first] = await store.listQueued(db, d.environmentId);
     if (first?.id !== d.id || (await store.hasRunning(db, d.environmentId))) return false;
+    // Read before the transaction, as `finish` does; a notification problem never holds a deployment back.
+    const started = await deps.events?.prepare("deployment_started", { ...d, status: "running" }).catch(() => undefined);
     try {
       const at = now();
-      return await store.updateDeployment(db, d.id, {
-        from: ["queued"],
-        set: { status: "running", started_at: at, step_index: 0, step_attempt: 0 },
-        at,
+      return await db.transaction().execute(async (tx) => {
+        const moved = await store.updateDeployment(tx, d.id, {
+          from: ["queued"],
+          set: { status: "running", started_at: at, step_index: 0, step_attempt: 0 },
+          at,
+        });
+        if (moved) await deps.events?.deliver(tx, started);
+        return moved;
       });
     } catch (error) {
       // Another replica started a deployment here between our check and update: the database said no.
@@ -133,6 +182,9 @@ export function createDeploymentRunner(deps: RunnerDeps) {
   ): Promise<ExecutionContext<unknown>> {
     const project = await deps.projects.recordById(d.projectId);
     const release = await deps.releases.recordById(d.releaseId);
+    const resolved = deps.resolveStep
+      ? await deps.resolveStep({ projectId: d.projectId, environment: d.environmentName, config: step.config, log: sink })
+      : { config: resolveSecrets(step.config), log: sink };
     return {
       deployment: { id: d.id, kind: d.kind, createdBy: d.createdBy },
       project: { slug: project.slug, name: project.name, repoUrl: project.repoUrl },
@@ -146,12 +198,34 @@ export function createDeploymentRunner(deps: RunnerDeps) {
       },
       step: { name: step.name, index: d.stepIndex, attempt: d.stepAttempt },
       // Secrets stay references (`${env:NAME}`) in the database and are read only when a step runs.
-      config: resolveSecrets(step.config),
-      log: sink,
+      config: resolved.config,
+      log: resolved.log,
       signal,
       externalId: d.externalId,
       callback: { url: `${deps.publicUrl}/api/v1/deployments/${d.id}/callback`, token },
     };
+  }
+
+  /** A step's declared reports go to the release's commit whether it passed or failed; a problem is logged, not fatal. */
+  async function attachReports(d: DeploymentRecord, step: StepSpec, sink: DeploymentLogSink): Promise<void> {
+    if (!step.reports || !deps.attachReports) return;
+    try {
+      const project = await deps.projects.recordById(d.projectId);
+      const release = await deps.releases.recordById(d.releaseId);
+      const cwd = (step.config as { cwd?: unknown } | null)?.cwd;
+      const line = await deps.attachReports({
+        projectSlug: project.slug,
+        commitSha: release.commitSha,
+        branch: release.branch,
+        deploymentId: d.id,
+        stepName: step.name,
+        reports: step.reports,
+        cwd: typeof cwd === "string" ? cwd : undefined,
+      });
+      sink.write("system", line);
+    } catch (error) {
+      sink.write("system", `could not attach the reports of step "${step.name}": ${errorMessage(error)}`);
+    }
   }
 
   async function cancelTarget(d: DeploymentRecord, step: StepSpec | undefined, sink: DeploymentLogSink): Promise<JobResult> {
@@ -253,7 +327,7 @@ export function createDeploymentRunner(deps: RunnerDeps) {
         if (jobSignal.aborted) throw result.error;
         const message = errorMessage(result.error);
         if (result.error instanceof TerminalError) return finish(d, "error", `step "${step.name}": ${message}`, sink);
-        if (d.stepAttempt < d.environmentSpec.retries) {
+        if (d.stepAttempt < (step.retries ?? d.environmentSpec.retries)) {
           const hinted = (result.error as { retryAfterMs?: unknown }).retryAfterMs;
           const delay = typeof hinted === "number" ? hinted : d.environmentSpec.backoffMs * 2 ** d.stepAttempt;
           sink.write(
@@ -276,10 +350,22 @@ export function createDeploymentRunner(deps: RunnerDeps) {
       switch (outcome.status) {
         case "succeeded":
           sink.write("system", `step "${step.name}" succeeded${outcome.message ? `: ${outcome.message}` : ""}`);
+          await attachReports(d, step, sink);
           d = await nextStep(d);
           continue;
         case "failed":
+          await attachReports(d, step, sink);
+          if (step.verify && !step.continueOnError) {
+            return finish(d, "fail", `verification step "${step.name}" failed: ${outcome.message}`, sink);
+          }
+          if (step.continueOnError) {
+            sink.write("system", `step "${step.name}" failed (${outcome.message}); continuing, as it has continueOnError`);
+            d = await nextStep(d);
+            continue;
+          }
           return finish(d, "fail", `step "${step.name}": ${outcome.message}`, sink);
+        case "cancelled":
+          return finish(d, "cancel", `step "${step.name}": ${outcome.message}`, sink);
         case "running": {
           const externalId = outcome.externalId ?? d.externalId;
           if (outcome.callbackTimeoutMs !== undefined) {
@@ -308,6 +394,7 @@ export function createDeploymentRunner(deps: RunnerDeps) {
       if (!d) return done;
     }
     if (d.status !== "running") return done;
+    await deps.runs?.running(d).catch((error: unknown) => deps.logger.error({ err: error }, "could not start the run"));
     const sink = await DeploymentLogSink.open({ db, clock, deploymentId, ...deps.logLimits });
     try {
       return await runSteps(d, sink, jobContext.signal);

@@ -12,7 +12,7 @@ export function createDeploymentsFeature(
 ) {
   const service = createDeploymentsService(deps);
   const queries = createDeploymentQueries(deps);
-  const runner = createDeploymentRunner(deps);
+  const runner = createDeploymentRunner({ ...deps, rollbackAfterFailure: service.rollbackAfterFailure });
   const jobs: Record<string, JobHandler> = {
     [DEPLOYMENT_JOB]: runner.runDeployment,
     [AUTO_DEPLOY_JOB]: createAutoDeployJob({ ...deps, deployments: service }),

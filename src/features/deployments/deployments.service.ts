@@ -36,7 +36,7 @@ export interface DeploymentsDeps {
   /** The database can lock rows (`SELECT … FOR UPDATE`): PostgreSQL. */
   rowLocks: boolean;
   audit?: AuditRecorder;
-  events?: Pick<DeploymentEvents, "prepare" | "deliver">;
+  events?: Pick<DeploymentEvents, "prepare" | "deliver"> & Partial<Pick<DeploymentEvents, "gateFailed">>;
 }
 
 export interface PromoteResult {
@@ -192,12 +192,15 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     env: EnvironmentRecord,
     release: ReleaseRecord,
     override: { by: string; reason: string } | null,
+    actor: string | null = null,
   ) {
     const gates = env.spec.gates ?? [];
     if (gates.length === 0) return undefined;
     const evaluation = await deps.gates.evaluate({ projectId: project.id, commitSha: release.commitSha, gates });
     if (!evaluation.passed && !override) {
       const failed = evaluation.results.filter((r) => !r.passed);
+      const refused = { projectId: project.id, releaseId: release.id, environment: env.name, gates: evaluation.results };
+      await deps.events?.gateFailed?.({ ...refused, actor });
       throw conflict(
         "gate_failed",
         `${env.name} refuses ${release.version}: ${failed.map((r) => `${r.type}: ${r.message}`).join("; ")}`,
@@ -242,7 +245,7 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
         },
       );
     }
-    const gates = await checkGates(project, env, release, override);
+    const gates = await checkGates(project, env, release, override, input.actor);
     return enqueueDeployment({
       project,
       env,
@@ -267,6 +270,19 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     }
     const release = await releases.recordById(previous.releaseId);
     return enqueueDeployment({ project, env, release, kind: "rollback", actor: input.actor });
+  }
+
+  /** After a failed deploy: redeploy the environment's last good release (kind `rollback`, no gates or approval). */
+  async function rollbackAfterFailure(failed: DeploymentRecord): Promise<string | undefined> {
+    const [last] = await store.listSucceeded(db, failed.environmentId, 1);
+    if (!last || last.releaseId === failed.releaseId) {
+      return `no earlier successful release in ${failed.environmentName} to roll back to`;
+    }
+    const project = await projects.recordById(failed.projectId);
+    const env = await projects.environment(project, failed.environmentName);
+    const release = await releases.recordById(last.releaseId);
+    const queued = await enqueueDeployment({ project, env, release, kind: "rollback", actor: "system" });
+    return `rolling back ${env.name} to ${release.version} (deployment ${queued.deployment.id}), as its policy says`;
   }
 
   async function cancel(id: string, actor?: string | null): Promise<Deployment> {
@@ -366,6 +382,7 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     record,
     promote,
     rollback,
+    rollbackAfterFailure,
     cancel,
     callback,
     get: async (id: string) => presentDeployment(await record(id)),

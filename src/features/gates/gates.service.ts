@@ -11,14 +11,55 @@ import type { GateEvaluation, GateResult, GateSpec } from "./gates.types.ts";
 const pct = (value: number | null | undefined) => (value == null ? "none" : `${value}%`);
 
 /** Judges a release's commit against an environment's gates, from the commit's completed report runs. Fails closed. */
-export function createGatesService(deps: { db: Kysely<Database>; views: ReportViews; queries: ReportQueries; clock: Clock }) {
+export function createGatesService(deps: {
+  db: Kysely<Database>;
+  views: ReportViews;
+  queries: ReportQueries;
+  clock: Clock;
+  /** Run health from features/runs, for `run_healthy`; absent = that gate fails closed. */
+  runHealth?: (input: { projectId: string; commitSha: string; environment?: string }) => Promise<{
+    passed: boolean;
+    actual: string;
+    message: string;
+    runIds: string[];
+  }>;
+}) {
   async function evaluate(input: { projectId: string; commitSha: string; gates: GateSpec[] }): Promise<GateEvaluation> {
     if (input.gates.length === 0) return { passed: true, results: [] };
     const verdicts = await deps.views.commit(input.projectId, input.commitSha);
     const short = input.commitSha.slice(0, 7);
     const results: GateResult[] = [];
-    for (const gate of input.gates) results.push(await judge(gate, verdicts, input.commitSha, short));
+    for (const gate of input.gates) {
+      results.push(
+        gate.type === "run_healthy"
+          ? await runHealthy(gate, input.projectId, input.commitSha)
+          : await judge(gate, verdicts, input.commitSha, short),
+      );
+    }
     return { passed: results.every((r) => r.passed), results };
+  }
+
+  async function runHealthy(
+    gate: Extract<GateSpec, { type: "run_healthy" }>,
+    projectId: string,
+    commitSha: string,
+  ): Promise<GateResult> {
+    const expected = `the commit's run${gate.environment ? ` in ${gate.environment}` : "s"} succeeded with no critical alert`;
+    const verdict = deps.runHealth
+      ? await deps.runHealth({ projectId, commitSha, ...(gate.environment ? { environment: gate.environment } : {}) })
+      : { passed: false, actual: "unknown", message: "run health is not available on this server", runIds: [] };
+    return {
+      type: gate.type,
+      passed: verdict.passed,
+      expected,
+      actual: verdict.actual,
+      message: verdict.message,
+      evidence: {
+        commitSha,
+        runIds: verdict.runIds,
+        url: verdict.runIds[0] ? `/api/v1/runs/${verdict.runIds[0]}/summary` : null,
+      },
+    };
   }
 
   async function judge(gate: GateSpec, verdicts: CommitKindVerdict[], commitSha: string, short: string): Promise<GateResult> {
@@ -126,6 +167,8 @@ export function createGatesService(deps: { db: Kysely<Database>; views: ReportVi
           message: `${v.flaky.length} flaky ${kind} test(s) on ${short}${v.flaky.length ? `: ${v.flaky.slice(0, 5).join("; ")}` : ""}`,
         });
       }
+      case "run_healthy":
+        throw new Error("run_healthy is judged by runHealthy(), which needs the project");
       default:
         return assertNever(gate, "gate");
     }

@@ -27,6 +27,11 @@ export const GateSpecSchema = Type.Union([
     { type: Type.Literal("max_flaky"), count: Type.Integer({ minimum: 0 }), kind: Type.Optional(Kind) },
     { additionalProperties: false },
   ),
+  // Pipeline runs (features/runs): the commit's latest run (in `environment`, else in each) succeeded, no critical alert.
+  Type.Object(
+    { type: Type.Literal("run_healthy"), environment: Type.Optional(Type.String({ minLength: 1 })) },
+    { additionalProperties: false },
+  ),
 ]);
 export type GateSpec = Static<typeof GateSpecSchema>;
 

@@ -1,4 +1,6 @@
-import type { Queryable } from "../../db/schema.ts";
+import type { Kysely } from "kysely";
+import type { Logger } from "pino";
+import type { Database, Queryable } from "../../db/schema.ts";
 import type { Clock } from "../../shared/clock.ts";
 import type { DeploymentRecord } from "../deployments/deployments.types.ts";
 import type { GateResult } from "../gates/gates.types.ts";
@@ -18,6 +20,9 @@ export interface PreparedEvent {
  * deadlock on SQLite, where a transaction holds the only connection.
  */
 export function createDeploymentEvents(deps: {
+  /** For notices that no other transaction carries (a promotion refused by its gates). */
+  db: Kysely<Database>;
+  logger?: Pick<Logger, "warn">;
   projects: ProjectsService;
   releases: ReleasesService;
   views: ReportViews;
@@ -26,6 +31,32 @@ export function createDeploymentEvents(deps: {
   notify: (tx: Queryable, projectId: string, event: NotificationEvent) => Promise<unknown>;
 }) {
   let approvalLinks: ((deploymentId: string, expiresAt: Date) => Promise<{ approve: string; reject: string }>) | undefined;
+
+  /** What an approver or a gate-failure notice shows: the commit's test totals and failures, coverage, gate results. */
+  async function evidenceOf(
+    projectId: string,
+    commitSha: string,
+    extra: { gates?: GateResult[]; previousRelease?: string | null },
+  ): Promise<NonNullable<NotificationEvent["evidence"]>> {
+    const verdicts = await deps.views.commit(projectId, commitSha);
+    const tests = verdicts.reduce(
+      (sum, v) => ({
+        total: sum.total + v.tests.total,
+        passed: sum.passed + v.tests.passed,
+        failed: sum.failed + v.tests.failed + v.tests.errored,
+        skipped: sum.skipped + v.tests.skipped,
+        flaky: sum.flaky + v.tests.flaky,
+      }),
+      { total: 0, passed: 0, failed: 0, skipped: 0, flaky: 0 },
+    );
+    const unit = verdicts.find((v) => v.kind === "unit") ?? verdicts[0];
+    return {
+      ...(verdicts.length ? { tests, failures: verdicts.flatMap((v) => v.failing).slice(0, 20) } : {}),
+      ...(unit?.coverage ? { coverage: { lines: unit.coverage.lines, delta: null } } : {}),
+      ...(extra.gates ? { gates: extra.gates.map((g) => ({ type: g.type, passed: g.passed, message: g.message })) } : {}),
+      ...(extra.previousRelease !== undefined ? { previousRelease: extra.previousRelease } : {}),
+    };
+  }
 
   async function prepare(
     type: NotificationEventType,
@@ -40,27 +71,7 @@ export function createDeploymentEvents(deps: {
   ): Promise<PreparedEvent> {
     const project = await deps.projects.recordById(d.projectId);
     const release = await deps.releases.recordById(d.releaseId);
-    let evidence: NotificationEvent["evidence"];
-    if (extra.withEvidence) {
-      const verdicts = await deps.views.commit(project.id, release.commitSha);
-      const tests = verdicts.reduce(
-        (sum, v) => ({
-          total: sum.total + v.tests.total,
-          passed: sum.passed + v.tests.passed,
-          failed: sum.failed + v.tests.failed + v.tests.errored,
-          skipped: sum.skipped + v.tests.skipped,
-          flaky: sum.flaky + v.tests.flaky,
-        }),
-        { total: 0, passed: 0, failed: 0, skipped: 0, flaky: 0 },
-      );
-      const unit = verdicts.find((v) => v.kind === "unit") ?? verdicts[0];
-      evidence = {
-        ...(verdicts.length ? { tests, failures: verdicts.flatMap((v) => v.failing).slice(0, 20) } : {}),
-        ...(unit?.coverage ? { coverage: { lines: unit.coverage.lines, delta: null } } : {}),
-        ...(extra.gates ? { gates: extra.gates.map((g) => ({ type: g.type, passed: g.passed, message: g.message })) } : {}),
-        ...(extra.previousRelease !== undefined ? { previousRelease: extra.previousRelease } : {}),
-      };
-    }
+    const evidence = extra.withEvidence ? await evidenceOf(project.id, release.commitSha, extra) : undefined;
     const event: NotificationEvent = {
       type,
       project: { slug: project.slug, name: project.name },
@@ -84,12 +95,45 @@ export function createDeploymentEvents(deps: {
     if (prepared) await deps.notify(tx, prepared.projectId, prepared.event);
   }
 
+  /**
+   * A promotion refused because gates failed. No deployment exists, so nothing else is written: the outbox rows go in
+   * a transaction of their own. Never throws: a notification problem must not hide the gate failure from the caller.
+   */
+  async function gateFailed(input: {
+    projectId: string;
+    releaseId: string;
+    environment: string;
+    actor: string | null;
+    gates: GateResult[];
+  }): Promise<void> {
+    try {
+      const project = await deps.projects.recordById(input.projectId);
+      const release = await deps.releases.recordById(input.releaseId);
+      const event: NotificationEvent = {
+        type: "gate_failed",
+        project: { slug: project.slug, name: project.name },
+        environment: input.environment,
+        release: { version: release.version, commitSha: release.commitSha, branch: release.branch, createdBy: release.createdBy },
+        ...(input.actor ? { actor: input.actor } : {}),
+        evidence: await evidenceOf(project.id, release.commitSha, { gates: input.gates }),
+        links: {
+          view: `${deps.publicUrl}/api/v1/projects/${encodeURIComponent(project.slug)}/releases/${encodeURIComponent(release.version)}`,
+        },
+        at: deps.clock.now().toISOString(),
+      };
+      await deps.db.transaction().execute((tx) => deps.notify(tx, project.id, event));
+    } catch (error) {
+      // The promotion is refused either way: the caller hears of the gates, the log of the lost notice.
+      deps.logger?.warn({ err: error, projectId: input.projectId }, "could not queue the gate_failed notification");
+    }
+  }
+
   /** The approvals feature is built after this one (it needs deployments): it hands over its link signer here. */
-  function useApprovalLinks(sign: (deploymentId: string, expiresAt: Date) => Promise<{ approve: string; reject: string }>): void {
+  function setApprovalLinks(sign: (deploymentId: string, expiresAt: Date) => Promise<{ approve: string; reject: string }>): void {
     approvalLinks = sign;
   }
 
-  return { prepare, deliver, useApprovalLinks };
+  return { prepare, deliver, gateFailed, setApprovalLinks };
 }
 
 export type DeploymentEvents = ReturnType<typeof createDeploymentEvents>;

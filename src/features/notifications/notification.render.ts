@@ -32,6 +32,10 @@ function headline(type: NotificationEventType): { verb: string; tone: RenderedNo
       return { verb: "Rollback", tone: "warning", emoji: "↩️" };
     case "freeze_override":
       return { verb: "Freeze overridden", tone: "warning", emoji: "🧊" };
+    case "alert_firing":
+      return { verb: "Alert firing", tone: "attention", emoji: "🔔" };
+    case "alert_resolved":
+      return { verb: "Alert resolved", tone: "good", emoji: "✅" };
     default:
       return assertNever(type, "notification event");
   }
@@ -115,6 +119,10 @@ function factsOf(event: NotificationEvent): RenderedNotification["facts"] {
   add("Reason", deployment?.reason);
   if (evidence?.previousRelease !== undefined) add("Previous release", evidence.previousRelease ?? "none (first deployment)");
   add("Took", evidence?.succeededIn);
+  if (event.alert) {
+    add("Run", `${event.alert.run.name} (${event.alert.run.id})`);
+    add("Alert", `${event.alert.rule} (${event.alert.severity}): ${event.alert.message}`);
+  }
   return facts;
 }
 

@@ -13,6 +13,8 @@ export const NOTIFICATION_EVENTS = [
   "gate_failed",
   "rollback",
   "freeze_override",
+  "alert_firing",
+  "alert_resolved",
 ] as const;
 export type NotificationEventType = (typeof NOTIFICATION_EVENTS)[number];
 
@@ -40,6 +42,8 @@ export interface NotificationEvent {
     /** The release live in the environment before this one. */
     previousRelease?: string | null;
   };
+  /** A run's alert (features/runs) that fired or resolved. */
+  alert?: { rule: string; severity: string; message: string; run: { id: string; name: string } };
   /** Absolute URLs. `approve` / `reject` open the confirmation page: a GET must never change anything. */
   links: { view: string; approve?: string; reject?: string };
   /** When it happened, ISO-8601. */

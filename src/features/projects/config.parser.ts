@@ -14,6 +14,7 @@ import { checkFreezeWindows } from "../approvals/freeze.ts";
 import { CommitStatusConfigSchema } from "../commit-status/commit-status.types.ts";
 import { GateSpecSchema } from "../gates/gates.types.ts";
 import { duplicateChannelNames, NotificationChannelsSchema } from "../notifications/notifications.types.ts";
+import { AlertRulesSchema } from "../runs/alerts.types.ts";
 import type { ExecutorConfigValidator, ProjectConfig, StepSpec } from "./projects.types.ts";
 
 const Duration = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })]);
@@ -22,6 +23,20 @@ const StepSchema = Type.Object(
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
     type: Type.String({ minLength: 1 }),
     config: Type.Optional(Type.Unknown()),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 20 })),
+    continueOnError: Type.Optional(Type.Boolean()),
+    /** A verification step (smoke test, integration tests): its failure fails the deployment as "verification failed". */
+    verify: Type.Optional(Type.Boolean()),
+    /** Test reports the step writes, attached to the release's commit as a report run of `kind` (e.g. integration). */
+    reports: Type.Optional(
+      Type.Object(
+        {
+          kind: Type.String({ pattern: "^[a-z0-9][a-z0-9_-]{0,39}$" }),
+          paths: Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { minItems: 1, maxItems: 20 }),
+        },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
@@ -41,6 +56,8 @@ const EnvironmentSchema = Type.Object(
     gates: Type.Optional(Type.Array(GateSpecSchema, { maxItems: 20 })),
     approval: Type.Optional(ApprovalPolicySchema),
     backoff: Type.Optional(Duration),
+    /** A failed deploy here queues a redeploy of the last good release. */
+    rollbackOnFailure: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false },
 );
@@ -52,6 +69,7 @@ export const StagegateYamlSchema = Type.Object(
     environments: Type.Array(EnvironmentSchema, { minItems: 1, maxItems: 50 }),
     commitStatus: Type.Optional(CommitStatusConfigSchema),
     notifications: Type.Optional(NotificationChannelsSchema),
+    alerts: Type.Optional(AlertRulesSchema),
   },
   { additionalProperties: false },
 );
@@ -181,6 +199,7 @@ function normalise(
       spec: {
         steps,
         retries: env.retries ?? 0,
+        ...(env.rollbackOnFailure ? { rollbackOnFailure: true } : {}),
         backoffMs: backoffMs ?? 0,
         ...(env.gates?.length ? { gates: env.gates } : {}),
         ...(env.approval
@@ -196,6 +215,8 @@ function normalise(
     ...(file.repo === undefined ? {} : { repo: file.repo }),
     ...(file.commitStatus === undefined ? {} : { commitStatus: file.commitStatus }),
     ...(file.notifications === undefined ? {} : { notifications: file.notifications }),
+    // Run alert rules (features/runs reads them from the stored config).
+    ...(file.alerts === undefined ? {} : { alerts: file.alerts }),
     environments,
   };
 }
@@ -228,7 +249,19 @@ function stepsOf(
     const checked = validateExecutor(type, step.config ?? {}, `${path}.config`);
     if (!checked.ok)
       issues.push(...checked.errors.map((error) => ({ ...error, line: lineOf([...yamlPath, "config"]) ?? lineOf(yamlPath) })));
-    return { name, type, config: checked.ok ? checked.config : null };
+    // Only `steps:` entries carry these; the `executor:` shorthand is one plain step.
+    const extra: Pick<Static<typeof StepSchema>, "reports" | "retries" | "continueOnError" | "verify"> = env.steps
+      ? (step as Static<typeof StepSchema>)
+      : {};
+    return {
+      name,
+      type,
+      config: checked.ok ? checked.config : null,
+      ...(extra.reports ? { reports: extra.reports } : {}),
+      ...(extra.retries === undefined ? {} : { retries: extra.retries }),
+      ...(extra.continueOnError ? { continueOnError: true } : {}),
+      ...(extra.verify ? { verify: true } : {}),
+    };
   });
 }
 

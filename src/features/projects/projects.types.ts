@@ -8,6 +8,14 @@ export interface StepSpec {
   name: string;
   type: string;
   config: unknown;
+  /** Report files the step writes, attached to the release's commit when it ends (`reports:` in stagegate.yaml). */
+  reports?: { kind: string; paths: string[] };
+  /** Extra attempts after a retryable error; overrides the environment's `retries`. */
+  retries?: number;
+  /** A failed step (the target said no) does not fail the deployment; the next step runs. */
+  continueOnError?: boolean;
+  /** A verification step: its failure is reported as "verification step … failed". */
+  verify?: boolean;
 }
 
 /** What an environment does when a release is deployed to it, as stored (normalised from stagegate.yaml). */
@@ -21,6 +29,8 @@ export interface EnvironmentSpec {
   retries: number;
   /** Base delay before the first retry; doubles each time. */
   backoffMs: number;
+  /** A failed deploy queues a redeploy of the environment's last good release (kind rollback). */
+  rollbackOnFailure?: boolean;
 }
 
 export interface ProjectRecord {

@@ -1,5 +1,5 @@
 import type { PatchDiff, Ratio, ReportSummary, TestCounts } from "../../shared/reports.api.ts";
-import { mergeCoverage, normalisePaths } from "./parsers/coverage/paths.ts";
+import { mergeCoverage } from "./parsers/coverage/paths.ts";
 import { toCoverageRow } from "./parsers/index.ts";
 import type { FileCoverage } from "./parsers/parser.types.ts";
 import type { CoverageRow } from "./reports.types.ts";
@@ -19,24 +19,19 @@ function toFileCoverage(row: { path: string; lines_json: string; branches_json: 
 }
 
 /**
- * Merges the coverage of every file of a run per repo-relative path. Rows without line data (coverage-summary.json)
- * keep their totals unless line data for the same path exists.
+ * Merges the rows of one repo-relative path (from several files of a run, or repeated in one file). Rows without line data
+ * (coverage-summary.json) count only when no row of the path has line data; then the last one's line totals are kept.
  */
-export function mergeRunCoverage(
-  rows: { path: string; lines_json: string; branches_json: string; lines_covered?: number; lines_total?: number }[],
-  options: { stripPrefix?: string },
-): CoverageRow[] {
-  const names = normalisePaths(
-    rows.map((r) => r.path),
-    options.stripPrefix ? { stripPrefix: options.stripPrefix } : {},
-  );
-  const merged = new Map<string, FileCoverage>();
-  const totalsOnly = new Map<string, CoverageRow>();
+export function mergePath(
+  path: string,
+  rows: { lines_json: string; branches_json: string; lines_covered?: number; lines_total?: number }[],
+): CoverageRow {
+  let merged: FileCoverage | undefined;
+  let totalsOnly: CoverageRow | undefined;
   for (const row of rows) {
-    const path = names.get(row.path) ?? row.path;
-    const file = { ...toFileCoverage(row), path };
+    const file = { ...toFileCoverage({ path, ...row }), path };
     if (file.lines.size === 0 && file.branches.size === 0) {
-      totalsOnly.set(path, {
+      totalsOnly = {
         path,
         lines: [],
         branches: [],
@@ -44,15 +39,13 @@ export function mergeRunCoverage(
         linesTotal: row.lines_total ?? 0,
         branchesCovered: 0,
         branchesTotal: 0,
-      });
+      };
       continue;
     }
-    const before = merged.get(path);
-    merged.set(path, before ? mergeCoverage(before, file) : file);
+    merged = merged ? mergeCoverage(merged, file) : file;
   }
-  const result = [...merged.values()].map(toCoverageRow);
-  for (const [path, row] of totalsOnly) if (!merged.has(path)) result.push(row);
-  return result.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (merged) return toCoverageRow(merged);
+  return totalsOnly ?? toCoverageRow({ path, lines: new Map(), branches: new Map() });
 }
 
 /** Of the lines a change touched, how many are coverable and how many of those ran. Paths match by suffix. */
@@ -77,10 +70,18 @@ export function patchCoverage(coverage: CoverageRow[], diff: PatchDiff): Ratio |
   return ratio(covered, total);
 }
 
+export interface CoverageTotals {
+  files: number;
+  linesCovered: number;
+  linesTotal: number;
+  branchesCovered: number;
+  branchesTotal: number;
+}
+
 export function summarise(input: {
   counts: { status: string; n: number; duration: number }[];
-  coverage: CoverageRow[];
-  diff: PatchDiff | null;
+  coverage: CoverageTotals;
+  patch: Ratio | null;
   duplicatesFlaky: number;
 }): ReportSummary {
   const by = (status: string) => input.counts.find((c) => c.status === status)?.n ?? 0;
@@ -92,25 +93,18 @@ export function summarise(input: {
     skipped: by("skipped"),
     flaky: by("flaky") + input.duplicatesFlaky,
   };
-  const lines = input.coverage.reduce((acc, c) => ({ covered: acc.covered + c.linesCovered, total: acc.total + c.linesTotal }), {
-    covered: 0,
-    total: 0,
-  });
-  const branches = input.coverage.reduce(
-    (acc, c) => ({ covered: acc.covered + c.branchesCovered, total: acc.total + c.branchesTotal }),
-    { covered: 0, total: 0 },
-  );
+  const c = input.coverage;
   return {
     tests,
     durationMs: Math.round(input.counts.reduce((n, c) => n + c.duration, 0)),
     coverage:
-      input.coverage.length === 0
+      c.files === 0
         ? null
         : {
-            lines: ratio(lines.covered, lines.total),
-            branches: branches.total > 0 ? ratio(branches.covered, branches.total) : null,
-            files: input.coverage.length,
+            lines: ratio(c.linesCovered, c.linesTotal),
+            branches: c.branchesTotal > 0 ? ratio(c.branchesCovered, c.branchesTotal) : null,
+            files: c.files,
           },
-    patchCoverage: input.diff ? patchCoverage(input.coverage, input.diff) : null,
+    patchCoverage: input.patch,
   };
 }

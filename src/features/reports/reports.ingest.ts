@@ -8,7 +8,14 @@ import { detectFormat, parseReport } from "./parsers/index.ts";
 import { type ParsedTestCase, type ReportFormat, ReportParseError } from "./parsers/parser.types.ts";
 import * as store from "./reports.store.ts";
 import type { CaseRow, ReportRunRecord, StoredFileSummary } from "./reports.types.ts";
+import * as cases from "./test-cases.store.ts";
 import { gunzipLimited, limitBytes, peekHead, type UploadLimits } from "./upload.stream.ts";
+
+/**
+ * Cases written per transaction: whole CASE_BATCH statements (one SQL shape), committed together (one WAL sync instead of
+ * one per statement). The rows are in memory until then (~1 MB), never a write transaction held open across the upload.
+ */
+const FLUSH_ROWS = 4000;
 
 const FORMATS: ReportFormat[] = ["junit", "lcov", "cobertura", "jacoco", "istanbul", "istanbul-summary", "go-coverprofile"];
 
@@ -108,11 +115,26 @@ async function storeRecords(
   const parsed = parseReport(input.format, input.chunks);
   if (parsed.kind === "tests") {
     let seq = 0;
+    let pending: CaseRow[] = [];
+    const flush = async (rows: CaseRow[]) => {
+      if (rows.length === 0) return;
+      await db.transaction().execute((tx) => cases.insertCaseBatch(tx, input.fileId, input.runId, rows));
+      // Each flush holds the event loop (SQLite is synchronous); let waiting requests run between them.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    };
     for (;;) {
       const next = await parsed.batches.next();
-      if (next.done) return { cases: seq, coverageFiles: 0, warnings: next.value.warnings.slice(0, 20) };
-      const rows = next.value.map((c) => toCaseRow(c, seq++));
-      await store.insertCases(db, input.fileId, input.runId, rows);
+      if (next.done) {
+        await flush(pending);
+        return { cases: seq, coverageFiles: 0, warnings: next.value.warnings.slice(0, 20) };
+      }
+      for (const c of next.value) pending.push(toCaseRow(c, seq++));
+      if (pending.length >= FLUSH_ROWS) {
+        const full = pending.length - (pending.length % cases.CASE_BATCH);
+        const rows = pending.slice(0, full);
+        pending = pending.slice(full);
+        await flush(rows);
+      }
     }
   }
   // The same path may come more than once (Go profiles, several SF records): merged when the run completes.

@@ -1,119 +1,154 @@
 import type { Kysely } from "kysely";
 import type { Database, TestCasesTable } from "../../db/schema.ts";
-import type { Comparison, CoverageEntry, ReportRunDetail, TestCase } from "../../shared/reports.api.ts";
+import { invalid } from "../../shared/errors.ts";
+import type { Comparison, CoverageEntry, ReportRunDetail } from "../../shared/reports.api.ts";
+import * as coverageStore from "./coverage.store.ts";
 import { uncoveredRanges } from "./parsers/coverage/paths.ts";
 import { ratio } from "./reports.complete.ts";
 import type { ReportsService } from "./reports.service.ts";
-import { flakyKeys } from "./reports.service.ts";
 import * as store from "./reports.store.ts";
-import type { ReportRunRecord } from "./reports.types.ts";
+import type { ReportRunRecord, RunPage } from "./reports.types.ts";
+import { baseOf, compareRuns, computeCaseLists, presentCase } from "./run-page.ts";
+import * as cases from "./test-cases.store.ts";
 
-export const FAILED = ["failed", "errored"];
+export { label, presentCase } from "./run-page.ts";
+export { FAILED } from "./test-cases.store.ts";
 
-export function presentCase(row: TestCasesTable): TestCase {
-  return {
-    key: row.test_key,
-    suite: row.suite,
-    classname: row.classname,
-    name: row.name,
-    file: row.file,
-    durationMs: row.duration_ms,
-    status: row.status,
-    message: row.message,
-    stack: row.stack,
-    reruns: row.reruns,
-  };
+/** Name-index chunks read per query while searching: a common name fills a page from the first few. */
+const CHUNKS_PER_READ = 4;
+
+/** Keyset position in a run's tests: the last case's file and seq, as `<fileId>.<seq>`. */
+interface CasePosition {
+  fileId: string;
+  seq: number;
 }
 
-/** How a test is named in lists and notifications: `class › name`. */
-export const label = (c: { classname: string | null; name: string }) => (c.classname ? `${c.classname} › ${c.name}` : c.name);
+const CURSOR = /^([A-Za-z0-9_-]{1,64})\.(\d{1,9})$/;
+
+export function decodeCaseCursor(text: string | undefined): CasePosition | undefined {
+  if (text === undefined || text === "") return undefined;
+  const match = CURSOR.exec(text);
+  if (!match?.[1] || !match[2])
+    throw invalid("cursor is not one this server handed out; start again without it", { field: "cursor" });
+  return { fileId: match[1], seq: Number(match[2]) };
+}
+
+/** The base run id recorded in a stored page (`"comparison":{"base":{"runId":…}}` or `"base":null`). */
+function storedBase(json: string): string | null | undefined {
+  const at = json.lastIndexOf('"comparison":{"base":');
+  if (at < 0) return undefined;
+  const rest = json.slice(at + '"comparison":{"base":'.length, at + 200);
+  if (rest.startsWith("null")) return null;
+  return /^\{"runId":"([^"\\]+)"/.exec(rest)?.[1];
+}
+
+const encodeCaseCursor = (row: TestCasesTable): string => `${row.file_id}.${row.seq}`;
 
 /** Read views of reports: a run's page, its tests and coverage, comparisons with a base run. */
 export function createReportQueries(deps: { db: Kysely<Database>; reports: ReportsService; defaultBranch: string }) {
   const { db, reports } = deps;
 
-  /** The base to compare with: the `--base` commit's run of the same kind, else the latest completed run on main. */
-  async function baseOf(run: ReportRunRecord): Promise<ReportRunRecord | undefined> {
-    if (run.baseSha) {
-      const [base] = await store.runsOfCommit(db, run.projectId, run.baseSha, run.kind);
-      if (base) return base;
-    }
-    const latest = await store.latestCompleted(db, {
-      projectId: run.projectId,
-      branch: deps.defaultBranch,
-      kind: run.kind,
-      before: run.createdAt,
-    });
-    return latest && latest.commitSha !== run.commitSha ? latest : undefined;
-  }
-
   async function compare(run: ReportRunRecord): Promise<Comparison | null> {
     if (run.status !== "complete") return null;
-    const base = await baseOf(run);
-    if (!base) return { base: null, newFailures: [], fixed: [], added: 0, removed: 0, coverageDelta: null };
-    const now = await store.keysWithStatus(db, [run.id], ["passed", ...FAILED]);
-    const then = await store.keysWithStatus(db, [base.id], ["passed", ...FAILED]);
-    const failingNow = new Map(now.filter((c) => FAILED.includes(c.status)).map((c) => [c.test_key, label(c)]));
-    const failingThen = new Map(then.filter((c) => FAILED.includes(c.status)).map((c) => [c.test_key, label(c)]));
-    const passingNow = new Set(now.filter((c) => c.status === "passed").map((c) => c.test_key));
-    const nowPct = run.summary?.coverage?.lines.pct;
-    const thenPct = base.summary?.coverage?.lines.pct;
-    return {
-      base: { runId: base.id, commitSha: base.commitSha, branch: base.branch },
-      newFailures: [...failingNow]
-        .filter(([key]) => !failingThen.has(key))
-        .map(([, name]) => name)
-        .slice(0, 200),
-      fixed: [...failingThen]
-        .filter(([key]) => passingNow.has(key) && !failingNow.has(key))
-        .map(([, name]) => name)
-        .slice(0, 200),
-      added: await store.countKeysMissingFrom(db, run.id, base.id),
-      removed: await store.countKeysMissingFrom(db, base.id, run.id),
-      coverageDelta: nowPct != null && thenPct != null ? Math.round((nowPct - thenPct) * 100) / 100 : null,
+    return JSON.parse((await page(run)).json).comparison as Comparison;
+  }
+
+  /**
+   * The stored page of a completed run as JSON text; computed here (and stored) for runs completed before pages were
+   * stored, and the comparison recomputed when the run's base is no longer the one it was compared with (a base run
+   * completed later). The base is found from the text's `"comparison":{"base":…}` without parsing the whole page.
+   */
+  async function page(run: ReportRunRecord): Promise<{ json: string; base: string | null }> {
+    const stored = await store.runPageJson(db, run.id);
+    const base = await baseOf(db, run, deps.defaultBranch);
+    if (stored && storedBase(stored) === (base?.id ?? null)) return { json: stored, base: base?.id ?? null };
+    const lists = stored ? (JSON.parse(stored) as RunPage) : await computeCaseLists(db, run.id);
+    const fresh: RunPage = {
+      failures: lists.failures,
+      flaky: lists.flaky,
+      slowest: lists.slowest,
+      comparison: await compareRuns(db, run, base),
     };
+    await store.saveRunPage(db, run.id, fresh);
+    return { json: JSON.stringify(fresh), base: base?.id ?? null };
   }
 
   async function detail(id: string): Promise<ReportRunDetail> {
-    const run = await reports.record(id);
-    const failures = await store.listCases(db, { runIds: [run.id], statuses: FAILED, order: "name", limit: 50 });
-    const slowest = await store.listCases(db, { runIds: [run.id], order: "slowest", limit: 10 });
-    const outcomes = await store.keysWithStatus(db, [run.id], ["passed", "failed", "errored"]);
-    const duplicated = flakyKeys(outcomes);
-    const flaky = await store.listCases(db, { runIds: [run.id], statuses: ["flaky"], order: "name", limit: 100 });
-    const crossFile = duplicated.size
-      ? (await store.listCases(db, { runIds: [run.id], statuses: FAILED, order: "name", limit: 1000 })).filter((c) =>
-          duplicated.has(c.test_key),
-        )
-      : [];
-    return {
-      ...(await reports.present(run)),
-      failures: failures.filter((c) => !duplicated.has(c.test_key)).map(presentCase),
-      flaky: [...flaky, ...crossFile].map(presentCase),
-      slowest: slowest.map(presentCase),
-      comparison: await compare(run),
-    };
+    return JSON.parse(await detailJson(id)) as ReportRunDetail;
   }
 
-  async function tests(id: string, filter: { status?: string; q?: string; limit: number; offset: number }) {
+  /**
+   * The run page as JSON text: the run as `present` gives it, followed by the stored page's members, spliced as text.
+   * The page holds up to a few hundred KiB of messages and stacks; parsing and serialising it again on every view was
+   * most of the request's time.
+   */
+  async function detailJson(id: string): Promise<string> {
     const run = await reports.record(id);
-    const rows = await store.listCases(db, {
-      runIds: [run.id],
-      ...(filter.status ? { statuses: [filter.status] } : {}),
-      ...(filter.q ? { search: filter.q } : {}),
-      order: "name",
-      limit: filter.limit + 1,
-      offset: filter.offset,
-    });
+    const presented = JSON.stringify(await reports.present(run));
+    const json =
+      run.status === "complete"
+        ? (await page(run)).json
+        : JSON.stringify({ ...(await computeCaseLists(db, run.id)), comparison: null });
+    return `${presented.slice(0, -1)},${json.slice(1)}`;
+  }
+
+  /** The next matching cases of one file after `afterSeq`, at most `limit`: a seek on an index, or a name-index scan. */
+  async function fromFile(
+    fileId: string,
+    filter: { status?: string; needle?: string; afterSeq: number; limit: number },
+  ): Promise<TestCasesTable[]> {
+    const { needle, status, limit } = filter;
+    if (needle === undefined)
+      return cases.casesOfFile(db, { fileId, afterSeq: filter.afterSeq, limit, ...(status ? { status } : {}) });
+    const found: TestCasesTable[] = [];
+    let afterSeq = filter.afterSeq;
+    while (found.length < limit) {
+      const chunks = await cases.matchingChunks(db, { fileId, afterSeq, needle, limit: CHUNKS_PER_READ });
+      for (const chunk of chunks) {
+        const seqs = cases
+          .matchingLines(chunk.names, needle)
+          .map((line) => chunk.first_seq + line)
+          .filter((seq) => seq > afterSeq);
+        found.push(...(await cases.casesBySeq(db, { fileId, seqs, ...(status ? { status } : {}) })));
+        if (found.length >= limit) break;
+      }
+      const last = chunks.at(-1);
+      if (!last || chunks.length < CHUNKS_PER_READ) break;
+      afterSeq = last.last_seq;
+    }
+    return found.slice(0, limit);
+  }
+
+  /** A page of a run's tests in (file, seq) order, keyset-paged: every read is a seek, however deep the page. */
+  async function tests(id: string, filter: { status?: string; q?: string; limit: number; cursor?: string }) {
+    const run = await reports.record(id);
+    const after = decodeCaseCursor(filter.cursor);
+    const needle = filter.q ? cases.searchText(filter.q) : undefined;
+    const rows: TestCasesTable[] = [];
+    for (const fileId of await cases.storedFileIds(db, run.id)) {
+      if (after && fileId < after.fileId) continue;
+      const afterSeq = after && fileId === after.fileId ? after.seq : -1;
+      rows.push(
+        ...(await fromFile(fileId, {
+          afterSeq,
+          limit: filter.limit + 1 - rows.length,
+          ...(filter.status ? { status: filter.status } : {}),
+          ...(needle ? { needle } : {}),
+        })),
+      );
+      if (rows.length > filter.limit) break;
+    }
+    const items = rows.slice(0, filter.limit);
+    const last = items.at(-1);
     return {
-      items: rows.slice(0, filter.limit).map(presentCase),
-      nextCursor: rows.length > filter.limit ? String(filter.offset + filter.limit) : null,
+      items: items.map(presentCase),
+      nextCursor: rows.length > filter.limit && last ? encodeCaseCursor(last) : null,
     };
   }
 
   async function coverage(id: string, filter: { path?: string; limit: number; after?: string }) {
     const run = await reports.record(id);
-    const rows = await store.listRunCoverage(db, run.id, {
+    const rows = await coverageStore.listRunCoverage(db, run.id, {
       limit: filter.limit,
       ...(filter.path ? { prefix: filter.path } : {}),
       ...(filter.after ? { after: filter.after } : {}),
@@ -129,7 +164,15 @@ export function createReportQueries(deps: { db: Kysely<Database>; reports: Repor
     return { items, nextCursor: rows.length > filter.limit ? (items.at(-1)?.path ?? null) : null };
   }
 
-  return { detail, tests, coverage, compare, baseOf, record: reports.record };
+  return {
+    detail,
+    detailJson,
+    tests,
+    coverage,
+    compare,
+    baseOf: (run: ReportRunRecord) => baseOf(db, run, deps.defaultBranch),
+    record: reports.record,
+  };
 }
 
 export type ReportQueries = ReturnType<typeof createReportQueries>;

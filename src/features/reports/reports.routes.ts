@@ -103,7 +103,12 @@ export function reportsRoutes(deps: {
           response: { 200: ReportRunDetail, ...errors },
         },
       },
-      async (request) => queries.detail(request.params.id),
+      async (request, reply) => {
+        const json = await queries.detailJson(request.params.id);
+        // Already JSON text (the stored page spliced in): Fastify sends a string as it is, without serialising it again,
+        // and the type provider only knows the object form of the body.
+        return reply.type("application/json; charset=utf-8").send(json as unknown as ReportRunDetail);
+      },
     );
 
     app.get(
@@ -125,7 +130,7 @@ export function reportsRoutes(deps: {
             ),
             q: Type.Optional(Type.String({ maxLength: 200 })),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-            cursor: Type.Optional(Type.String({ pattern: "^\\d{1,9}$" })),
+            cursor: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}\\.\\d{1,9}$" })),
           }),
           response: { 200: Page(TestCase), ...errors },
         },
@@ -135,7 +140,7 @@ export function reportsRoutes(deps: {
           ...(request.query.status ? { status: request.query.status } : {}),
           ...(request.query.q ? { q: request.query.q } : {}),
           limit: request.query.limit ?? 100,
-          offset: Number(request.query.cursor ?? 0),
+          ...(request.query.cursor ? { cursor: request.query.cursor } : {}),
         }),
     );
 

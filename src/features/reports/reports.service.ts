@@ -5,11 +5,14 @@ import { conflict, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import type { CreateReportRunBody, ReportFile, ReportRun } from "../../shared/reports.api.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
+import { completeCoverage } from "./coverage.complete.ts";
 import type { ReportFormat } from "./parsers/parser.types.ts";
-import { mergeRunCoverage, summarise } from "./reports.complete.ts";
+import { summarise } from "./reports.complete.ts";
 import { ingestFile } from "./reports.ingest.ts";
 import * as store from "./reports.store.ts";
 import type { ReportRunRecord } from "./reports.types.ts";
+import { baseOf, compareRuns, computeCaseLists } from "./run-page.ts";
+import * as cases from "./test-cases.store.ts";
 import type { UploadLimits } from "./upload.stream.ts";
 
 export interface ReportsDeps {
@@ -17,6 +20,8 @@ export interface ReportsDeps {
   clock: Clock;
   projects: ProjectsService;
   limits: UploadLimits;
+  /** The branch whose latest run is the base of a run without `--base` ("main" when not given). */
+  defaultBranch?: string;
   /** Called after a run completes (commit statuses, notifications); never blocks or fails the upload. */
   onComplete?: (run: ReportRun & { projectId: string }) => Promise<void>;
 }
@@ -106,31 +111,26 @@ export function createReportsService(deps: ReportsDeps) {
   /** Computes totals, merged coverage and patch coverage; completing again recomputes. */
   async function complete(id: string): Promise<ReportRun> {
     const run = await record(id);
-    const counts = await store.countByStatus(db, run.id);
-    const coverage = mergeRunCoverage(await store.coverageOfRun(db, run.id), {
-      ...(run.diff?.pathPrefix ? { stripPrefix: run.diff.pathPrefix } : {}),
+    const counts = await cases.countByStatus(db, run.id);
+    const coverage = await completeCoverage(db, run);
+    const duplicated = await cases.duplicatedFlakyKeys(db, run.id);
+    const summary = summarise({
+      counts,
+      coverage: coverage.totals,
+      patch: coverage.patch,
+      duplicatesFlaky: duplicated.length,
     });
-    const outcomes = await store.keysWithStatus(db, [run.id], ["passed", "failed", "errored"]);
-    const summary = summarise({ counts, coverage, diff: run.diff?.files ?? null, duplicatesFlaky: flakyKeys(outcomes).size });
     const at = clock.now().toISOString();
-    await db.transaction().execute(async (tx) => {
-      await store.replaceRunCoverage(tx, run.id, coverage);
-      await store.completeRun(tx, run.id, summary, at);
-    });
+    const lists = await computeCaseLists(db, run.id);
+    const done = { ...run, status: "complete" as const, summary };
+    const comparison = await compareRuns(db, done, await baseOf(db, done, deps.defaultBranch ?? "main"));
+    await store.completeRun(db, run.id, { summary, page: { ...lists, comparison }, at });
     const completed = await present(await record(run.id));
     if (deps.onComplete) void deps.onComplete({ ...completed, projectId: run.projectId }).catch(() => undefined);
     return completed;
   }
 
   return { record, present, create, upload, complete };
-}
-
-/** Keys that both passed and failed (across shards, retries or reruns): flaky. */
-export function flakyKeys(outcomes: { test_key: string; status: string }[]): Set<string> {
-  const passed = new Set<string>();
-  const failed = new Set<string>();
-  for (const o of outcomes) (o.status === "passed" ? passed : failed).add(o.test_key);
-  return new Set([...failed].filter((key) => passed.has(key)));
 }
 
 export type ReportsService = ReturnType<typeof createReportsService>;

@@ -1,12 +1,11 @@
-import { sql } from "kysely";
-import type { Queryable, ReportRunsTable, TestCasesTable } from "../../db/schema.ts";
+import type { Queryable, ReportRunsTable } from "../../db/schema.ts";
 import type { Cursor } from "../../shared/pagination.ts";
 import type { ReportSummary } from "../../shared/reports.api.ts";
-import type { CaseRow, CoverageRow, ReportFileRecord, ReportRunRecord, StoredFileSummary } from "./reports.types.ts";
+import type { CoverageRow, ReportFileRecord, ReportRunRecord, RunPage, StoredFileSummary } from "./reports.types.ts";
 
 const BATCH = 400;
 
-function toRun(row: ReportRunsTable & { slug: string }): ReportRunRecord {
+function toRun(row: Omit<ReportRunsTable, "view_json"> & { slug: string }): ReportRunRecord {
   return {
     id: row.id,
     projectId: row.project_id,
@@ -25,8 +24,27 @@ function toRun(row: ReportRunsTable & { slug: string }): ReportRunRecord {
   };
 }
 
+/** Every column but `view_json` (the stored page, up to a few hundred KiB): lists never need it. */
 const runs = (db: Queryable) =>
-  db.selectFrom("report_runs as r").innerJoin("projects as p", "p.id", "r.project_id").selectAll("r").select("p.slug");
+  db
+    .selectFrom("report_runs as r")
+    .innerJoin("projects as p", "p.id", "r.project_id")
+    .select([
+      "r.id",
+      "r.project_id",
+      "r.commit_sha",
+      "r.branch",
+      "r.kind",
+      "r.base_sha",
+      "r.ci_json",
+      "r.diff_json",
+      "r.status",
+      "r.summary_json",
+      "r.created_by",
+      "r.created_at",
+      "r.completed_at",
+      "p.slug",
+    ]);
 
 export async function insertRun(db: Queryable, run: ReportRunRecord): Promise<void> {
   await db
@@ -100,10 +118,33 @@ export async function listRuns(
   return (await query.execute()).map(toRun);
 }
 
-export async function completeRun(db: Queryable, id: string, summary: ReportSummary, at: string): Promise<void> {
+export async function completeRun(
+  db: Queryable,
+  id: string,
+  done: { summary: ReportSummary; page: RunPage; at: string },
+): Promise<void> {
   await db
     .updateTable("report_runs")
-    .set({ status: "complete", summary_json: JSON.stringify(summary), completed_at: at })
+    .set({
+      status: "complete",
+      summary_json: JSON.stringify(done.summary),
+      view_json: JSON.stringify(done.page),
+      completed_at: done.at,
+    })
+    .where("id", "=", id)
+    .execute();
+}
+
+/** The stored page as its JSON text (the run page sends it on without parsing it again), or null. */
+export async function runPageJson(db: Queryable, id: string): Promise<string | null> {
+  const row = await db.selectFrom("report_runs").select("view_json").where("id", "=", id).executeTakeFirst();
+  return row?.view_json ?? null;
+}
+
+export async function saveRunPage(db: Queryable, id: string, page: RunPage): Promise<void> {
+  await db
+    .updateTable("report_runs")
+    .set({ view_json: JSON.stringify(page) })
     .where("id", "=", id)
     .execute();
 }
@@ -169,29 +210,6 @@ export async function listFiles(db: Queryable, runId: string): Promise<ReportFil
   }));
 }
 
-export async function insertCases(db: Queryable, fileId: string, runId: string, cases: CaseRow[]): Promise<void> {
-  for (let i = 0; i < cases.length; i += BATCH) {
-    const values = cases.slice(i, i + BATCH).map((c) => ({
-      file_id: fileId,
-      run_id: runId,
-      seq: c.seq,
-      test_key: c.testKey,
-      suite: c.suite,
-      classname: c.classname,
-      name: c.name,
-      file: c.file,
-      duration_ms: c.durationMs,
-      status: c.status,
-      message: c.message,
-      stack: c.stack,
-      system_out: c.systemOut,
-      system_err: c.systemErr,
-      reruns: c.reruns,
-    }));
-    await db.insertInto("test_cases").values(values).execute();
-  }
-}
-
 function coverageValues(r: CoverageRow) {
   return {
     path: r.path,
@@ -219,78 +237,6 @@ export async function insertCoverage(
   }
 }
 
-/** Only visible (stored) files count. */
-const storedFile = (db: Queryable, runId: string) =>
-  db.selectFrom("report_files").select("id").where("run_id", "=", runId).where("status", "=", "stored");
-
-export async function countByStatus(db: Queryable, runId: string): Promise<{ status: string; n: number; duration: number }[]> {
-  const rows = await db
-    .selectFrom("test_cases")
-    .select(["status", (eb) => eb.fn.countAll<number>().as("n"), sql<number>`coalesce(sum(duration_ms), 0)`.as("duration")])
-    .where("run_id", "=", runId)
-    .where("file_id", "in", storedFile(db, runId))
-    .groupBy("status")
-    .execute();
-  return rows.map((r) => ({ status: r.status, n: Number(r.n), duration: Number(r.duration) }));
-}
-
-export async function listCases(
-  db: Queryable,
-  filter: { runIds: string[]; statuses?: string[]; search?: string; order: "name" | "slowest"; limit: number; offset?: number },
-): Promise<TestCasesTable[]> {
-  if (filter.runIds.length === 0) return [];
-  let query = db
-    .selectFrom("test_cases")
-    .selectAll()
-    .where("run_id", "in", filter.runIds)
-    .where(
-      "file_id",
-      "in",
-      db.selectFrom("report_files").select("id").where("run_id", "in", filter.runIds).where("status", "=", "stored"),
-    );
-  if (filter.statuses) query = query.where("status", "in", filter.statuses);
-  if (filter.search)
-    query = query.where((eb) => eb.or([eb("name", "like", `%${filter.search}%`), eb("classname", "like", `%${filter.search}%`)]));
-  query =
-    filter.order === "slowest"
-      ? query.where("duration_ms", "is not", null).orderBy("duration_ms", "desc")
-      : query.orderBy("file_id").orderBy("seq");
-  return query
-    .limit(filter.limit)
-    .offset(filter.offset ?? 0)
-    .execute();
-}
-
-export async function coverageOfRun(db: Queryable, runId: string) {
-  return db
-    .selectFrom("coverage_files")
-    .select(["path", "lines_json", "branches_json", "lines_covered", "lines_total"])
-    .where("run_id", "=", runId)
-    .where("file_id", "in", storedFile(db, runId))
-    .execute();
-}
-
-export async function replaceRunCoverage(db: Queryable, runId: string, rows: CoverageRow[]): Promise<void> {
-  await db.deleteFrom("run_coverage").where("run_id", "=", runId).execute();
-  for (let i = 0; i < rows.length; i += BATCH) {
-    const values = rows.slice(i, i + BATCH).map((r) => ({ run_id: runId, ...coverageValues(r) }));
-    await db.insertInto("run_coverage").values(values).execute();
-  }
-}
-
-export async function listRunCoverage(db: Queryable, runId: string, filter: { prefix?: string; limit: number; after?: string }) {
-  let query = db
-    .selectFrom("run_coverage")
-    .selectAll()
-    .where("run_id", "=", runId)
-    .orderBy("path")
-    .limit(filter.limit + 1);
-  if (filter.prefix) query = query.where("path", "like", `${filter.prefix.replace(/[%_]/g, "")}%`);
-  if (filter.after) query = query.where("path", ">", filter.after);
-  return query.execute();
-}
-
-/** Test keys of a run with a given outcome set, for comparisons and flaky detection. */
 export async function keysWithStatus(
   db: Queryable,
   runIds: string[],
@@ -308,26 +254,6 @@ export async function keysWithStatus(
       db.selectFrom("report_files").select("id").where("run_id", "in", runIds).where("status", "=", "stored"),
     )
     .execute();
-}
-
-/** How many test keys of `runId` do not occur in `otherRunId`. */
-export async function countKeysMissingFrom(db: Queryable, runId: string, otherRunId: string): Promise<number> {
-  const row = await db
-    .selectFrom("test_cases as a")
-    .select((eb) => eb.fn.count<number>(sql`distinct a.test_key`).as("n"))
-    .where("a.run_id", "=", runId)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom("test_cases as b")
-            .select("b.seq")
-            .where("b.run_id", "=", otherRunId)
-            .whereRef("b.test_key", "=", "a.test_key"),
-        ),
-      ),
-    )
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
 }
 
 /** The last outcomes of one test in a project's completed runs (optionally of one branch), newest first. */

@@ -1,4 +1,4 @@
-import type { PatchDiff, ReportSummary } from "../../shared/reports.api.ts";
+import type { Comparison, PatchDiff, ReportSummary, TestCase } from "../../shared/reports.api.ts";
 
 export interface ReportRunRecord {
   id: string;
@@ -58,4 +58,16 @@ export interface CoverageRow {
   linesTotal: number;
   branchesCovered: number;
   branchesTotal: number;
+}
+
+/**
+ * The parts of a run's report page that read many cases (failures, flaky, slowest, the comparison with its base), computed
+ * once when the run completes and stored with it, so a page view reads one row instead of scanning 200k cases.
+ */
+export interface RunPage {
+  failures: TestCase[];
+  flaky: TestCase[];
+  slowest: TestCase[];
+  /** The comparison with the base the run had when it was computed; recomputed when the base changes. */
+  comparison: Comparison;
 }

@@ -4,10 +4,11 @@ import type { Cursor } from "../../shared/pagination.ts";
 import { toPage } from "../../shared/pagination.ts";
 import type { TestCounts, TestHistory } from "../../shared/reports.api.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
-import { FAILED, label } from "./reports.queries.ts";
 import type { ReportsService } from "./reports.service.ts";
 import * as store from "./reports.store.ts";
 import type { ReportRunRecord } from "./reports.types.ts";
+import { label } from "./run-page.ts";
+import { FAILED } from "./test-cases.store.ts";
 
 export interface CommitKindVerdict {
   kind: string;

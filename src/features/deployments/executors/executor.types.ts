@@ -37,8 +37,18 @@ export type StepOutcome =
   | { status: "succeeded"; message?: string }
   /** The target said no: a non-zero exit, a 4xx, a pipeline run that Failed. Never retried. */
   | { status: "failed"; message: string }
+  /** Someone cancelled the run at the target (its UI, another tool); the deployment ends `cancelled`. */
+  | { status: "cancelled"; message: string }
   /** Still going: poll again after `pollAfterMs` (needs `poll`), or wait for the callback up to `callbackTimeoutMs`. */
-  | { status: "running"; externalId?: string; pollAfterMs?: number; callbackTimeoutMs?: number; message?: string };
+  | {
+      status: "running";
+      externalId?: string;
+      /** Where people can watch the run at the target (ADF monitor, Databricks run page, Actions run); logged once. */
+      externalUrl?: string;
+      pollAfterMs?: number;
+      callbackTimeoutMs?: number;
+      message?: string;
+    };
 
 export interface Executor<C = unknown> {
   type: string;

@@ -1,11 +1,26 @@
+import { azureDataFactoryExecutor } from "./azure-data-factory.executor.ts";
 import { type ConfigCheck, validateConfig } from "./config.validation.ts";
+import { databricksExecutor } from "./databricks.executor.ts";
 import type { Executor } from "./executor.types.ts";
+import { githubActionsExecutor } from "./github-actions.executor.ts";
+import { gitlabExecutor } from "./gitlab.executor.ts";
+import { jenkinsExecutor } from "./jenkins.executor.ts";
 import { shellExecutor } from "./shell.executor.ts";
 import { webhookExecutor } from "./webhook.executor.ts";
 
 /** Every executor a step's `type:` may name. Adding one: write it, run `executorContract` on it, list it here. */
 export const executors: ReadonlyMap<string, Executor> = new Map<string, Executor>(
-  [shellExecutor, webhookExecutor].map((executor) => [executor.type, executor]),
+  (
+    [
+      shellExecutor,
+      webhookExecutor,
+      azureDataFactoryExecutor,
+      databricksExecutor,
+      githubActionsExecutor,
+      gitlabExecutor,
+      jenkinsExecutor,
+    ] as Executor[]
+  ).map((executor) => [executor.type, executor]),
 );
 
 export function getExecutor(type: string): Executor | undefined {

@@ -28,6 +28,7 @@ export class CappedText {
 
   /** Leading blank lines and trailing whitespace removed (XML indentation), a marker when cut; null when empty. */
   value(): string | null {
+    if (this.parts.length === 0 && this.dropped === 0) return null;
     const text = this.parts
       .join("")
       .replace(/^(?:[ \t]*\r?\n)+/, "")

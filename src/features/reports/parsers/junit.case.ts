@@ -47,8 +47,12 @@ interface FirstResult {
 }
 
 /** Seconds as JUnit writes them ("0.683", "1.0E-4", "7.604562416", "1,234.5") → milliseconds, microsecond precision. */
+const PLAIN_SECONDS = /^\d{1,15}(\.\d{1,15})?$/;
+
 export function parseSeconds(value: string | undefined): number | null {
   if (value === undefined) return null;
+  // The common case, a plain decimal such as "0.012": Number() accepts it as is (the regexes below are for the rest).
+  if (PLAIN_SECONDS.test(value)) return Math.round(Number(value) * 1e6) / 1e3;
   let text = value.trim();
   if (/^\d+,\d+$/.test(text)) text = text.replace(",", ".");
   else text = text.replaceAll(",", "");

@@ -41,15 +41,17 @@ export async function* readLines(
     const last = pieces.pop() ?? "";
     const lines: string[] = [];
     for (const piece of pieces) {
-      partial.push(piece);
-      partialLength += piece.length;
-      if (partialLength > options.maxLineLength) throw tooLong();
-      lines.push(stripCr(partial.join("")));
-      partial = [];
+      if (partialLength + piece.length > options.maxLineLength) throw tooLong();
+      if (partial.length === 0) lines.push(stripCr(piece));
+      else {
+        partial.push(piece);
+        lines.push(stripCr(partial.join("")));
+        partial = [];
+      }
       partialLength = 0;
       lineNumber++;
     }
-    partial.push(last);
+    if (last.length > 0) partial.push(last);
     partialLength += last.length;
     if (partialLength > options.maxLineLength) throw tooLong();
     if (lines.length > 0) yield lines;

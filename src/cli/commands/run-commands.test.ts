@@ -1,0 +1,142 @@
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
+import { runCli } from "../../../test/helpers/cli.ts";
+
+const QUERY_CSV = fileURLToPath(new URL("../../../../shared/fixtures/gpu/query.txt", import.meta.url));
+
+describe("stagegate run create, logs tail, metrics push", () => {
+  let t: TestApp;
+  let server: string;
+  const cli = (...args: string[]) => runCli(["--server", server, "--token", t.token, ...args]);
+
+  beforeAll(async () => {
+    t = await startTestApp("sqlite");
+    await t.request({
+      method: "PUT",
+      url: "/api/v1/projects/ml/config",
+      payload: 'environments:\n  - name: stg\n    executor: { type: shell, config: { command: ["true"] } }\n',
+      headers: { "content-type": "application/yaml" },
+    });
+    server = await t.app.http.listen({ port: 0, host: "127.0.0.1" });
+  });
+  afterAll(() => t.close());
+
+  it("creates a run, pushes nvidia-smi samples with its ingest token, and tails its merged log", async () => {
+    const created = await cli("run", "create", "-p", "ml", "--name", "train", "--env", "stg", "--attr", "gpus=8", "-o", "json");
+    expect(created.code, created.stderr).toBe(0);
+    const run = JSON.parse(created.stdout) as { id: string; ingestToken: string; attributes: Record<string, string> };
+    expect(run.attributes).toEqual({ gpus: "8" });
+
+    const pushed = await runCli([
+      "--server",
+      server,
+      "--token",
+      run.ingestToken,
+      "metrics",
+      "push",
+      run.id,
+      "--format",
+      "nvidia-smi",
+      "--node",
+      "w1",
+      QUERY_CSV,
+    ]);
+    expect(pushed.code, pushed.stderr).toBe(0);
+    expect(pushed.stdout).toMatch(/^\d+ samples stored/);
+
+    const at = (s: number) => new Date(Date.now() - 60_000 + s * 1000).toISOString();
+    const lines = [
+      { ts: at(2), node: "w2", level: "error", msg: "OOM on rank 2" },
+      { ts: at(1), node: "w1", level: "info", msg: "started" },
+    ];
+    await t.request({
+      method: "POST",
+      url: `/api/v1/runs/${run.id}/logs`,
+      payload: lines.map((l) => JSON.stringify(l)).join("\n"),
+      headers: { authorization: `Bearer ${run.ingestToken}`, "content-type": "application/x-ndjson" },
+    });
+    const tail = await cli("logs", "tail", run.id);
+    expect(tail.code, tail.stderr).toBe(0);
+    expect(tail.stdout.trim().split("\n")).toHaveLength(2);
+    expect(tail.stdout).toMatch(/started\n.*ERROR w2 OOM on rank 2\n$/);
+    const errors = await cli("logs", "tail", run.id, "--level", "error", "-o", "json");
+    expect(
+      errors.stdout
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { msg: string }).msg),
+    ).toEqual(["OOM on rank 2"]);
+
+    // --follow prints what arrives and returns when the run ends.
+    const following = cli("logs", "tail", run.id, "--follow", "--grep", "later");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.request({
+      method: "POST",
+      url: `/api/v1/runs/${run.id}/logs`,
+      payload: JSON.stringify({ node: "w3", msg: "later record" }),
+      headers: { authorization: `Bearer ${run.ingestToken}`, "content-type": "application/x-ndjson" },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await t.request({ method: "POST", url: `/api/v1/runs/${run.id}/end`, payload: { status: "succeeded" } });
+    const followed = await following;
+    expect(followed.code, followed.stderr).toBe(0);
+    expect(followed.stdout).toMatch(/w3 later record/);
+  });
+
+  it("imports a Databricks cluster log folder: log4j with stacks, rotated .gz, Python tracebacks, executor stderr", async () => {
+    const run = JSON.parse((await cli("run", "create", "-p", "ml", "--name", "etl", "-o", "json")).stdout) as { id: string };
+    const day = new Date(Date.now() - 86_400_000);
+    const stamp = (s: number) => {
+      const d = new Date(day.getTime() + s * 1000);
+      const two = (n: number) => String(n).padStart(2, "0");
+      return `${two(d.getUTCFullYear() % 100)}/${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+    };
+    const dir = mkdtempSync(join(tmpdir(), "cluster-logs-"));
+    mkdirSync(join(dir, "driver"));
+    mkdirSync(join(dir, "executor/app-20260501-0001/3"), { recursive: true });
+    writeFileSync(
+      join(dir, "driver/log4j-active.log"),
+      `${stamp(1)} INFO SparkContext: Running Spark version 3.5.0\n${stamp(5)} ERROR TaskSetManager: Task 7 in stage 2.0 failed 4 times\norg.apache.spark.SparkException: Job aborted\n\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages(DAGScheduler.scala:2790)\nCaused by: java.lang.OutOfMemoryError: Java heap space\n`,
+    );
+    writeFileSync(join(dir, "driver/log4j-old.log.gz"), gzipSync(`${stamp(0)} WARN Utils: Service 'SparkUI' could not bind\n`));
+    writeFileSync(
+      join(dir, "driver/stdout"),
+      'loading data\nTraceback (most recent call last):\n  File "/databricks/driver/job.py", line 12, in <module>\n    run()\nValueError: column "amount" is empty\n',
+    );
+    writeFileSync(
+      join(dir, "executor/app-20260501-0001/3/stderr"),
+      `${stamp(4)} ERROR Executor: Exception in task 7.3 in stage 2.0 (TID 42)\n`,
+    );
+    const imported = await cli("run", "import-logs", run.id, dir);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/^6 records from 4 files imported/);
+    const records = (await t.request({ method: "GET", url: `/api/v1/runs/${run.id}/logs` })).json<{
+      items: { node: string; level: string; msg: string; attributes: Record<string, string> }[];
+    }>().items;
+    expect(records.map((r) => [r.node, r.level, r.msg])).toEqual(
+      expect.arrayContaining([
+        ["driver", "warn", "Service 'SparkUI' could not bind"],
+        ["driver", "error", "Task 7 in stage 2.0 failed 4 times"],
+        ["executor-3", "error", "Exception in task 7.3 in stage 2.0 (TID 42)"],
+        ["driver", "error", 'ValueError: column "amount" is empty'],
+      ]),
+    );
+    const failed = records.find((r) => r.msg.startsWith("Task 7"));
+    expect(failed?.attributes.stack).toContain("Caused by: java.lang.OutOfMemoryError");
+    expect(failed?.attributes.logger).toBe("TaskSetManager");
+    expect(records.find((r) => r.msg.startsWith("ValueError"))?.attributes.stack).toContain('File "/databricks/driver/job.py"');
+    // log4j records in time order across the driver, its rotated file and the executor.
+    const timed = records.filter((r) => r.attributes.logger).map((r) => r.msg.slice(0, 12));
+    expect(timed).toEqual(["Service 'Spa", "Running Spar", "Exception in", "Task 7 in st"]);
+  });
+
+  it("exits 3 for an unknown run and 2 without a format", async () => {
+    expect((await cli("logs", "tail", "run_nope")).code).toBe(3);
+    expect((await cli("metrics", "push", "run_nope", QUERY_CSV)).code).toBe(2);
+  });
+});

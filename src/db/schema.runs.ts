@@ -1,0 +1,98 @@
+import type { Generated } from "kysely";
+
+/** A pipeline run: one execution of a job (every deployment makes one). Timestamps ISO text like every other table. */
+export interface RunsTable {
+  id: string;
+  project_id: string;
+  name: string;
+  environment: string | null;
+  release_version: string | null;
+  commit_sha: string | null;
+  /** Set when a deployment made the run; unique, so a deployment has at most one run. */
+  deployment_id: string | null;
+  external_id: string | null;
+  attributes_json: string | null;
+  /** running | succeeded | failed | unknown */
+  status: string;
+  ingest_token_hash: string;
+  created_by: string | null;
+  created_at: string;
+  ended_at: string | null;
+  updated_at: string;
+}
+
+/** One log record. `ts` is epoch milliseconds (integers sort and bucket fast on both dialects); `id` breaks ties. */
+export interface RunLogsTable {
+  id: Generated<number>;
+  run_id: string;
+  ts: number;
+  node: string;
+  level: string;
+  severity: number;
+  msg: string;
+  attrs_json: string | null;
+  trace_id: string | null;
+  span_id: string | null;
+  /** Bit 1: timestamp clamped; bit 2: message or attributes truncated. */
+  flags: number;
+}
+
+/** Per node of a run: first/last record time and record counts by level, kept up to date at ingest. */
+export interface RunNodesTable {
+  run_id: string;
+  node: string;
+  first_ts: number;
+  last_ts: number;
+  /** Wall-clock time (ms) the node last sent anything: a node that stops reporting is flagged from this. */
+  last_seen_at: number;
+  records: number;
+  debug: number;
+  info: number;
+  warn: number;
+  error: number;
+  fatal: number;
+}
+
+/** Error and fatal records grouped by fingerprint (message with numbers, ids, paths and hex normalised). */
+export interface RunErrorGroupsTable {
+  run_id: string;
+  fingerprint: string;
+  template: string;
+  count: number;
+  first_ts: number;
+  last_ts: number;
+  example_msg: string;
+  example_stack: string | null;
+  example_node: string;
+}
+
+export interface RunErrorNodesTable {
+  run_id: string;
+  fingerprint: string;
+  node: string;
+}
+
+/** One metric sample. `gpu` is "" for host metrics; `labels_json` holds the remaining labels ("" for none). */
+export interface RunMetricsTable {
+  run_id: string;
+  name: string;
+  node: string;
+  gpu: string;
+  labels_json: string;
+  ts: number;
+  value: number;
+}
+
+export interface RunAlertsTable {
+  id: string;
+  run_id: string;
+  rule: string;
+  severity: string;
+  /** firing | resolved */
+  state: string;
+  message: string;
+  value: number | null;
+  fired_at: string;
+  resolved_at: string | null;
+  notified: number;
+}

@@ -1,0 +1,92 @@
+import type { Kysely } from "kysely";
+import type { Database, TestCasesTable } from "../../db/schema.ts";
+import type { Comparison, TestCase } from "../../shared/reports.api.ts";
+import * as store from "./reports.store.ts";
+import type { ReportRunRecord, RunPage } from "./reports.types.ts";
+import * as cases from "./test-cases.store.ts";
+
+const FIRST_FAILURES = 50;
+const FLAKY_MARKED = 100;
+const FAILING_SCANNED = 1000;
+const SLOWEST = 10;
+const NAMES_LISTED = 200;
+
+export function presentCase(row: TestCasesTable): TestCase {
+  return {
+    key: row.test_key,
+    suite: row.suite,
+    classname: row.classname,
+    name: row.name,
+    file: row.file,
+    durationMs: row.duration_ms,
+    status: row.status,
+    message: row.message,
+    stack: row.stack,
+    reruns: row.reruns,
+  };
+}
+
+/** How a test is named in lists and notifications: `class › name`. */
+export const label = (c: { classname: string | null; name: string }) => (c.classname ? `${c.classname} › ${c.name}` : c.name);
+
+/** The base to compare with: the `--base` commit's run of the same kind, else the latest completed run on the default branch. */
+export async function baseOf(
+  db: Kysely<Database>,
+  run: ReportRunRecord,
+  defaultBranch: string,
+): Promise<ReportRunRecord | undefined> {
+  if (run.baseSha) {
+    const [base] = await store.runsOfCommit(db, run.projectId, run.baseSha, run.kind);
+    if (base) return base;
+  }
+  const latest = await store.latestCompleted(db, {
+    projectId: run.projectId,
+    branch: defaultBranch,
+    kind: run.kind,
+    before: run.createdAt,
+  });
+  return latest && latest.commitSha !== run.commitSha ? latest : undefined;
+}
+
+function distinctLabels(rows: { test_key: string; classname: string | null; name: string }[]): string[] {
+  const seen = new Map<string, string>();
+  for (const row of rows) {
+    if (!seen.has(row.test_key)) seen.set(row.test_key, label(row));
+    if (seen.size >= NAMES_LISTED) break;
+  }
+  return [...seen.values()];
+}
+
+/** New failures and fixed tests from anti-joins over the failing rows (a few percent of a run); added/removed by key. */
+export async function compareRuns(
+  db: Kysely<Database>,
+  run: ReportRunRecord,
+  base: ReportRunRecord | undefined,
+): Promise<Comparison> {
+  if (!base) return { base: null, newFailures: [], fixed: [], added: 0, removed: 0, coverageDelta: null };
+  const nowPct = run.summary?.coverage?.lines.pct;
+  const thenPct = base.summary?.coverage?.lines.pct;
+  return {
+    base: { runId: base.id, commitSha: base.commitSha, branch: base.branch },
+    newFailures: distinctLabels(await cases.failingNotFailingIn(db, run.id, base.id)),
+    fixed: distinctLabels(await cases.fixedIn(db, base.id, run.id)),
+    added: await cases.countKeysNotIn(db, run.id, base.id),
+    removed: await cases.countKeysNotIn(db, base.id, run.id),
+    coverageDelta: nowPct != null && thenPct != null ? Math.round((nowPct - thenPct) * 100) / 100 : null,
+  };
+}
+
+/** Failures (not counting tests that also passed), flaky (marked, or failed and passed in this run) and the slowest. */
+export async function computeCaseLists(db: Kysely<Database>, runId: string): Promise<Omit<RunPage, "comparison">> {
+  const duplicated = new Set(await cases.duplicatedFlakyKeys(db, runId));
+  const failing = await cases.casesWithStatus(db, runId, cases.FAILED, FAILING_SCANNED);
+  const marked = await cases.casesWithStatus(db, runId, ["flaky"], FLAKY_MARKED);
+  return {
+    failures: failing
+      .filter((c) => !duplicated.has(c.test_key))
+      .slice(0, FIRST_FAILURES)
+      .map(presentCase),
+    flaky: [...marked, ...failing.filter((c) => duplicated.has(c.test_key))].map(presentCase),
+    slowest: (await cases.slowestCases(db, runId, SLOWEST)).map(presentCase),
+  };
+}

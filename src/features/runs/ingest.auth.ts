@@ -1,0 +1,57 @@
+import { DomainError } from "../../shared/errors.ts";
+import { type Actor, atLeast, roleIn } from "../../shared/roles.ts";
+import type { RunsService } from "./runs.service.ts";
+import type { RunRecord } from "./runs.types.ts";
+
+export interface IngestAuthDeps {
+  runs: Pick<RunsService, "runForToken" | "getRun">;
+  /** Authenticates an API token (the auth feature's TokensService.authenticate). */
+  authenticate: (secret: string | undefined) => Promise<Actor>;
+}
+
+export type IngestCredentials = { kind: "run"; run: RunRecord } | { kind: "actor"; actor: Actor };
+
+export function bearerOf(header: string | undefined): string | undefined {
+  if (!header) return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match) throw new DomainError("unauthorized", "Authorization header must be `Bearer <token>`");
+  return match[1];
+}
+
+export function mayWrite(credentials: IngestCredentials, run: RunRecord): string | undefined {
+  if (credentials.kind === "run") {
+    return credentials.run.id === run.id ? undefined : `the ingest token belongs to run ${credentials.run.id}, not ${run.id}`;
+  }
+  return atLeast(roleIn(credentials.actor, run.projectId), "developer")
+    ? undefined
+    : `${credentials.actor.name} needs the developer role to send records to run ${run.id}`;
+}
+
+/**
+ * Ingest routes authenticate themselves: a run's own ingest token (what a worker holds), or an API token with the
+ * developer role in the run's project.
+ */
+export function createIngestAuth(deps: IngestAuthDeps) {
+  async function credentials(token: string | undefined): Promise<IngestCredentials> {
+    if (!token) throw new DomainError("unauthorized", "Send the run's ingest token or an API token: Authorization: Bearer …");
+    if (token.startsWith("sgr_")) {
+      const run = await deps.runs.runForToken(token);
+      if (!run) throw new DomainError("unauthorized", "This ingest token belongs to no run; create the run again for a new one");
+      return { kind: "run", run };
+    }
+    return { kind: "actor", actor: await deps.authenticate(token) };
+  }
+
+  /** The run `runId` when the token may write to it: 401 for a token of another run, 403 for a role too low. */
+  async function authorize(token: string | undefined, runId: string): Promise<RunRecord> {
+    const creds = await credentials(token);
+    const run = creds.kind === "run" && creds.run.id === runId ? creds.run : await deps.runs.getRun(runId);
+    const refused = mayWrite(creds, run);
+    if (refused) throw new DomainError(creds.kind === "run" ? "unauthorized" : "forbidden", refused);
+    return run;
+  }
+
+  return { credentials, authorize };
+}
+
+export type IngestAuth = ReturnType<typeof createIngestAuth>;

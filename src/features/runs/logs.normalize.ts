@@ -1,0 +1,253 @@
+/**
+ * Turns what jobs send (NDJSON objects, plain text lines, OTLP records) into bounded log records. Pure: no I/O.
+ * Bounds protect the store from attribute bombs and megabyte messages: both are cut with a visible marker.
+ */
+import { LEVELS, type Level, type LogRecordInput } from "./runs.types.ts";
+
+export { LEVELS, type Level, type LogRecordInput };
+
+export const FLAG_CLAMPED = 1;
+export const FLAG_TRUNCATED = 2;
+
+export const LIMITS = {
+  messageBytes: 16 * 1024,
+  attributes: 64,
+  attributesBytes: 16 * 1024,
+  valueBytes: 2 * 1024,
+  nodeChars: 200,
+  /** Records more than this ahead of the server clock are clamped to it. */
+  futureMs: 5 * 60_000,
+  /** Records older than this are clamped to the time they arrived. */
+  pastMs: 30 * 86_400_000,
+};
+
+/** OTLP severity numbers: 1–4 trace, 5–8 debug, 9–12 info, 13–16 warn, 17–20 error, 21–24 fatal. */
+export function levelOfSeverity(severity: number): Level {
+  if (severity <= 0) return "info";
+  return LEVELS[Math.min(5, Math.floor((severity - 1) / 4))] ?? "fatal";
+}
+
+export function severityOf(level: Level): number {
+  return LEVELS.indexOf(level) * 4 + 1;
+}
+
+const LEVEL_WORDS: Record<string, Level> = {
+  trace: "trace",
+  finest: "trace",
+  debug: "debug",
+  fine: "debug",
+  info: "info",
+  information: "info",
+  notice: "info",
+  warn: "warn",
+  warning: "warn",
+  error: "error",
+  err: "error",
+  severe: "error",
+  fatal: "fatal",
+  critical: "fatal",
+  crit: "fatal",
+  panic: "fatal",
+  emergency: "fatal",
+  alert: "fatal",
+};
+
+export function parseLevel(value: unknown): Level | undefined {
+  if (typeof value === "number") {
+    // Python logging numbers (10 debug … 50 critical) are larger than OTLP's 1–24.
+    if (value >= 10 && value % 10 === 0 && value <= 50)
+      return (["debug", "info", "warn", "error", "fatal"] as const)[value / 10 - 1];
+    return levelOfSeverity(value);
+  }
+  if (typeof value !== "string") return undefined;
+  return LEVEL_WORDS[value.trim().toLowerCase()];
+}
+
+function byteLength(text: string): number {
+  return Buffer.byteLength(text, "utf8");
+}
+
+/** Cuts text to `max` bytes (on a character boundary) and says how much was dropped. */
+export function truncate(text: string, max: number): { text: string; cut: boolean } {
+  // PostgreSQL text cannot hold NUL; nobody means it in a log line.
+  const clean = text.includes("\u0000") ? text.replaceAll("\u0000", "") : text;
+  if (clean.length * 3 <= max || byteLength(clean) <= max) return { text: clean, cut: false };
+  const head = Buffer.from(clean, "utf8")
+    .subarray(0, max)
+    .toString("utf8")
+    .replace(/\uFFFD$/, "");
+  return { text: `${head}…[truncated ${byteLength(clean) - byteLength(head)} bytes]`, cut: true };
+}
+
+/** At most LIMITS.attributes keys, each value at most LIMITS.valueBytes when serialised; a marker says what was cut. */
+export function boundAttributes(attrs: Record<string, unknown>): { attrs: Record<string, unknown> | null; cut: boolean } {
+  const keys = Object.keys(attrs);
+  if (keys.length === 0) return { attrs: null, cut: false };
+  const out: Record<string, unknown> = {};
+  let cut = false;
+  let bytes = 0;
+  for (const key of keys.slice(0, LIMITS.attributes)) {
+    let value = attrs[key];
+    if (typeof value === "number" || typeof value === "boolean") {
+      bytes += 8 + key.length;
+      out[key] = value;
+      continue;
+    }
+    const serialised = typeof value === "string" ? value : JSON.stringify(value ?? null);
+    // Only strings that could be too long are measured in bytes.
+    const size = (serialised?.length ?? 0) * 3 <= LIMITS.valueBytes ? (serialised?.length ?? 0) : byteLength(serialised ?? "");
+    if (size > LIMITS.valueBytes) {
+      value = truncate(serialised ?? "", LIMITS.valueBytes).text;
+      cut = true;
+    }
+    bytes += Math.min(size, LIMITS.valueBytes) + key.length;
+    if (bytes > LIMITS.attributesBytes) {
+      cut = true;
+      break;
+    }
+    out[truncate(key, 200).text] = value;
+  }
+  if (keys.length > LIMITS.attributes || cut) {
+    out["stagegate.truncated"] = `${keys.length} attributes sent, ${Object.keys(out).length} kept`;
+    cut = true;
+  }
+  return { attrs: out, cut };
+}
+
+/** Milliseconds from an ISO string, epoch seconds/ms/µs/ns number, or numeric string. */
+export function parseTimestamp(value: unknown): number | undefined {
+  if (typeof value === "number" && Number.isFinite(value)) {
+    if (value > 1e17) return Math.floor(value / 1e6); // ns
+    if (value > 1e14) return Math.floor(value / 1e3); // µs
+    if (value > 1e11) return Math.floor(value); // ms
+    return Math.floor(value * 1000); // s (Python's time.time())
+  }
+  if (typeof value === "string" && value !== "") {
+    if (/^\d+(\.\d+)?$/.test(value)) return parseTimestamp(Number(value));
+    const parsed = Date.parse(value.includes(" ") && !value.includes("T") ? value.replace(" ", "T") : value);
+    return Number.isNaN(parsed) ? undefined : parsed;
+  }
+  return undefined;
+}
+
+export interface RecordParts {
+  ts: number | undefined;
+  node: string | undefined;
+  level: Level | undefined;
+  severity?: number;
+  msg: string;
+  attrs: Record<string, unknown>;
+  traceId?: string | null;
+  spanId?: string | null;
+}
+
+/** Applies the bounds and clock rules to one record. `now` is the time the batch arrived. */
+export function finishRecord(parts: RecordParts, now: number, defaultNode: string): LogRecordInput {
+  let flags = 0;
+  let ts = parts.ts ?? now;
+  if (ts > now + LIMITS.futureMs || ts < now - LIMITS.pastMs) {
+    ts = now;
+    flags |= FLAG_CLAMPED;
+  }
+  const msg = truncate(parts.msg, LIMITS.messageBytes);
+  const attrs = boundAttributes(parts.attrs);
+  if (msg.cut || attrs.cut) flags |= FLAG_TRUNCATED;
+  const level = parts.level ?? "info";
+  const node = truncate(parts.node?.trim() || defaultNode, LIMITS.nodeChars).text;
+  return {
+    ts,
+    node,
+    level,
+    severity: parts.severity && parts.severity > 0 ? parts.severity : severityOf(level),
+    msg: msg.text,
+    attrs: attrs.attrs,
+    traceId: parts.traceId ?? null,
+    spanId: parts.spanId ?? null,
+    flags,
+  };
+}
+
+/** Which field of a JSON line a key fills; every other key is kept as an attribute. */
+const FIELD_OF: Record<string, "ts" | "level" | "msg" | "node" | "traceId" | "spanId"> = {
+  ts: "ts",
+  time: "ts",
+  timestamp: "ts",
+  "@timestamp": "ts",
+  created: "ts",
+  asctime: "ts",
+  level: "level",
+  levelname: "level",
+  severity: "level",
+  lvl: "level",
+  "log.level": "level",
+  msg: "msg",
+  message: "msg",
+  log: "msg",
+  text: "msg",
+  node: "node",
+  host: "node",
+  hostname: "node",
+  "host.name": "node",
+  pod: "node",
+  executor: "node",
+  trace_id: "traceId",
+  traceId: "traceId",
+  span_id: "spanId",
+  spanId: "spanId",
+};
+
+/** One pass over the keys (no `delete`, which turns objects into slow dictionaries): the first non-empty value wins. */
+function split(object: Record<string, unknown>) {
+  const fields: Partial<Record<"ts" | "level" | "msg" | "node" | "traceId" | "spanId", unknown>> = {};
+  const attrs: Record<string, unknown> = {};
+  for (const key in object) {
+    const value = object[key];
+    const field = FIELD_OF[key];
+    if (field === undefined) attrs[key] = value;
+    else if (fields[field] === undefined && value !== null && value !== "") fields[field] = value;
+  }
+  return { fields, attrs };
+}
+
+/** A plain text line: a leading level word (`ERROR …`, `[WARN] …`, `2024-… INFO …`) is recognised, else info. */
+function textRecord(line: string): RecordParts {
+  const match = /^(?:\S+\s+\S*\d\S*\s+)?\[?(TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|CRITICAL)\]?[\s:]/i.exec(line);
+  return { ts: undefined, node: undefined, level: match ? parseLevel(match[1]) : undefined, msg: line, attrs: {} };
+}
+
+export type NdjsonLine = { ok: true; record: RecordParts } | { ok: false; line: number; reason: string };
+
+/** One NDJSON line: a JSON object, or plain text. A line that starts like JSON but is not is rejected. */
+export function parseNdjsonLine(text: string, lineNumber: number): NdjsonLine | undefined {
+  const line = text.endsWith("\r") ? text.slice(0, -1) : text;
+  if (line.trim() === "") return undefined;
+  const first = line.trimStart()[0];
+  if (first !== "{" && first !== "[") return { ok: true, record: textRecord(line) };
+  let value: unknown;
+  try {
+    value = JSON.parse(line);
+  } catch (error) {
+    return { ok: false, line: lineNumber, reason: `not valid JSON: ${(error as Error).message}` };
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    return { ok: false, line: lineNumber, reason: "a JSON line must be an object" };
+  }
+  const { fields, attrs } = split(value as Record<string, unknown>);
+  const ts = parseTimestamp(fields.ts);
+  if (fields.ts !== undefined && ts === undefined) {
+    return { ok: false, line: lineNumber, reason: `timestamp ${JSON.stringify(fields.ts)} is not ISO-8601 or epoch time` };
+  }
+  const msg = fields.msg;
+  return {
+    ok: true,
+    record: {
+      ts,
+      level: parseLevel(fields.level),
+      msg: typeof msg === "string" ? msg : msg === undefined ? "" : JSON.stringify(msg),
+      node: fields.node === undefined ? undefined : String(fields.node),
+      attrs,
+      traceId: typeof fields.traceId === "string" ? fields.traceId : null,
+      spanId: typeof fields.spanId === "string" ? fields.spanId : null,
+    },
+  };
+}

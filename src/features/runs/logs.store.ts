@@ -1,0 +1,214 @@
+import { type Selectable, sql } from "kysely";
+import type { DialectName } from "../../db/connect.ts";
+import type { RunErrorGroupsTable, RunLogsTable, RunNodesTable } from "../../db/schema.runs.ts";
+import type { Queryable } from "../../db/schema.ts";
+import type { LogRecordInput } from "./runs.types.ts";
+
+export interface NodeDelta {
+  node: string;
+  firstTs: number;
+  lastTs: number;
+  seenAt: number;
+  records: number;
+  debug: number;
+  info: number;
+  warn: number;
+  error: number;
+  fatal: number;
+}
+
+export interface ErrorDelta {
+  fingerprint: string;
+  template: string;
+  count: number;
+  firstTs: number;
+  lastTs: number;
+  exampleMsg: string;
+  exampleStack: string | null;
+  exampleNode: string;
+  nodes: Set<string>;
+}
+
+const least = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "min" : "least");
+const greatest = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "max" : "greatest");
+
+/**
+ * Inserts a batch with one statement whose single parameter is the whole batch as a JSON array: no per-row
+ * placeholders (SQLite allows 32k), no per-row statement; the database unpacks it (`json_each` / `json_array_elements`).
+ */
+export async function insertLogs(db: Queryable, dialect: DialectName, runId: string, records: LogRecordInput[]): Promise<void> {
+  if (records.length === 0) return;
+  const rows = JSON.stringify(
+    records.map((r) => [
+      r.ts,
+      r.node,
+      r.level,
+      r.severity,
+      r.msg,
+      r.attrs ? JSON.stringify(r.attrs) : null,
+      r.traceId,
+      r.spanId,
+      r.flags,
+    ]),
+  );
+  if (dialect === "sqlite") {
+    const before = await sql<{ max: number | null }>`select max(id) as max from run_logs`.execute(db);
+    const after = before.rows[0]?.max ?? 0;
+    await sql`insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
+      select ${runId}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8
+      from json_each(${rows})`.execute(db);
+    // The caller's transaction holds SQLite's only write lock, so every id above `after` is this batch.
+    await sql`insert into run_logs_fts (rowid, msg) select id, msg from run_logs where id > ${after}`.execute(db);
+    return;
+  }
+  await sql`insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
+    select ${runId}, (r ->> 0)::bigint, r ->> 1, r ->> 2, (r ->> 3)::int, r ->> 4, r ->> 5, r ->> 6, r ->> 7, (r ->> 8)::int
+    from json_array_elements(${rows}::json) as r`.execute(db);
+}
+
+export async function upsertNodes(db: Queryable, dialect: DialectName, runId: string, deltas: NodeDelta[]): Promise<void> {
+  for (const d of deltas) {
+    await db
+      .insertInto("run_nodes")
+      .values({
+        run_id: runId,
+        node: d.node,
+        first_ts: d.firstTs,
+        last_ts: d.lastTs,
+        last_seen_at: d.seenAt,
+        records: d.records,
+        debug: d.debug,
+        info: d.info,
+        warn: d.warn,
+        error: d.error,
+        fatal: d.fatal,
+      })
+      .onConflict((oc) =>
+        oc.columns(["run_id", "node"]).doUpdateSet({
+          first_ts: sql`${least(dialect)}(run_nodes.first_ts, excluded.first_ts)`,
+          last_ts: sql`${greatest(dialect)}(run_nodes.last_ts, excluded.last_ts)`,
+          last_seen_at: sql`${greatest(dialect)}(run_nodes.last_seen_at, excluded.last_seen_at)`,
+          records: sql`run_nodes.records + excluded.records`,
+          debug: sql`run_nodes.debug + excluded.debug`,
+          info: sql`run_nodes.info + excluded.info`,
+          warn: sql`run_nodes.warn + excluded.warn`,
+          error: sql`run_nodes.error + excluded.error`,
+          fatal: sql`run_nodes.fatal + excluded.fatal`,
+        }),
+      )
+      .execute();
+  }
+}
+
+export async function upsertErrors(db: Queryable, dialect: DialectName, runId: string, deltas: ErrorDelta[]): Promise<void> {
+  for (const d of deltas) {
+    await db
+      .insertInto("run_error_groups")
+      .values({
+        run_id: runId,
+        fingerprint: d.fingerprint,
+        template: d.template,
+        count: d.count,
+        first_ts: d.firstTs,
+        last_ts: d.lastTs,
+        example_msg: d.exampleMsg,
+        example_stack: d.exampleStack,
+        example_node: d.exampleNode,
+      })
+      .onConflict((oc) =>
+        oc.columns(["run_id", "fingerprint"]).doUpdateSet({
+          count: sql`run_error_groups.count + excluded.count`,
+          first_ts: sql`${least(dialect)}(run_error_groups.first_ts, excluded.first_ts)`,
+          last_ts: sql`${greatest(dialect)}(run_error_groups.last_ts, excluded.last_ts)`,
+        }),
+      )
+      .execute();
+    await db
+      .insertInto("run_error_nodes")
+      .values([...d.nodes].map((node) => ({ run_id: runId, fingerprint: d.fingerprint, node })))
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
+}
+
+export interface LogQuery {
+  runId: string;
+  nodes?: string[];
+  minSeverity?: number;
+  from?: number;
+  to?: number;
+  q?: string;
+  after?: { ts: number; id: number };
+  order: "asc" | "desc";
+  limit: number;
+}
+
+/** FTS5 query syntax would let `a OR b`, `col:x`, `"` through; every word is quoted, so the query is words ANDed. */
+function ftsWords(q: string): string {
+  return (q.match(/[\p{L}\p{N}_]+/gu) ?? []).map((w) => `"${w}"`).join(" ");
+}
+
+export async function queryLogs(db: Queryable, dialect: DialectName, query: LogQuery): Promise<Selectable<RunLogsTable>[]> {
+  let select = db.selectFrom("run_logs").selectAll().where("run_id", "=", query.runId);
+  if (query.nodes?.length) select = select.where("node", "in", query.nodes);
+  if (query.minSeverity !== undefined) select = select.where("severity", ">=", query.minSeverity);
+  if (query.from !== undefined) select = select.where("ts", ">=", query.from);
+  if (query.to !== undefined) select = select.where("ts", "<", query.to);
+  if (query.q !== undefined && query.q.trim() !== "") {
+    const q = query.q;
+    if (dialect === "sqlite") {
+      const words = ftsWords(q);
+      if (words === "") return [];
+      select = select.where(sql<boolean>`id in (select rowid from run_logs_fts where run_logs_fts match ${words})`);
+    } else {
+      select = select.where(sql<boolean>`to_tsvector('simple', msg) @@ plainto_tsquery('simple', ${q})`);
+    }
+  }
+  const after = query.after;
+  const op = query.order === "asc" ? ">" : "<";
+  if (after) {
+    select = select.where((eb) => eb.or([eb("ts", op, after.ts), eb.and([eb("ts", "=", after.ts), eb("id", op, after.id)])]));
+  }
+  return select.orderBy("ts", query.order).orderBy("id", query.order).limit(query.limit).execute();
+}
+
+export async function listNodes(db: Queryable, runId: string): Promise<Selectable<RunNodesTable>[]> {
+  return db.selectFrom("run_nodes").selectAll().where("run_id", "=", runId).orderBy("node").execute();
+}
+
+export async function topErrors(
+  db: Queryable,
+  runId: string,
+  limit: number,
+): Promise<(Selectable<RunErrorGroupsTable> & { nodes: string[] })[]> {
+  const groups = await db
+    .selectFrom("run_error_groups")
+    .selectAll()
+    .where("run_id", "=", runId)
+    .orderBy("count", "desc")
+    .orderBy("first_ts", "asc")
+    .limit(limit)
+    .execute();
+  if (groups.length === 0) return [];
+  const nodes = await db
+    .selectFrom("run_error_nodes")
+    .select(["fingerprint", "node"])
+    .where("run_id", "=", runId)
+    .where(
+      "fingerprint",
+      "in",
+      groups.map((g) => g.fingerprint),
+    )
+    .orderBy("node")
+    .execute();
+  return groups.map((g) => ({ ...g, nodes: nodes.filter((n) => n.fingerprint === g.fingerprint).map((n) => n.node) }));
+}
+
+export async function countLogs(db: Queryable, runId: string): Promise<number> {
+  const row = await db
+    .selectFrom("run_logs")
+    .select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("run_id", "=", runId)
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}

@@ -1,0 +1,125 @@
+import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
+import { Type } from "typebox";
+import { ErrorBody } from "../../shared/api.ts";
+import { invalid } from "../../shared/errors.ts";
+import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
+import type { MetricsService } from "./metrics.service.ts";
+import type { RunsService } from "./runs.service.ts";
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody };
+const RunParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
+const IngestResult = Type.Object({
+  accepted: Type.Integer(),
+  rejected: Type.Integer(),
+  errors: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String() })),
+});
+const Bucket = Type.Object({
+  ts: Type.String(),
+  min: Type.Number(),
+  avg: Type.Number(),
+  max: Type.Number(),
+  count: Type.Integer(),
+});
+const Series = Type.Object({
+  node: Type.String(),
+  gpu: Type.String(),
+  labels: Type.Record(Type.String(), Type.String()),
+  points: Type.Array(Bucket),
+});
+
+function time(value: string | undefined, field: string): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+  if (Number.isNaN(ms)) throw invalid(`${field} must be an ISO-8601 time or epoch milliseconds`, { field });
+  return ms;
+}
+
+export function metricsRoutes(deps: { runs: RunsService; metrics: MetricsService; auth: IngestAuth }): FastifyPluginAsyncTypebox {
+  const { runs, metrics, auth } = deps;
+  return async (app) => {
+    if (!app.hasContentTypeParser("text/csv")) {
+      app.addContentTypeParser("text/csv", { parseAs: "string" }, (_request, body, done) => done(null, body));
+    }
+
+    app.post(
+      "/runs/:id/metrics/prometheus",
+      {
+        config: { public: true },
+        schema: {
+          tags: ["runs"],
+          summary: "Push a Prometheus text exposition scrape (DCGM, nvidia_gpu_exporter, node exporter) into the run",
+          params: RunParams,
+          querystring: Type.Object({ node: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+          body: Type.String(),
+          response: { 200: IngestResult, ...errors },
+        },
+      },
+      async (request) => {
+        const run = await auth.authorize(bearerOf(request.headers.authorization), request.params.id);
+        return metrics.ingestPrometheus(run, request.body, request.query.node);
+      },
+    );
+
+    app.post(
+      "/runs/:id/metrics/nvidia-smi",
+      {
+        config: { public: true },
+        schema: {
+          tags: ["runs"],
+          summary: "Push `nvidia-smi --query-gpu=… --format=csv` output (units, [N/A], several GPUs, repeated samples)",
+          params: RunParams,
+          querystring: Type.Object({
+            node: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
+            intervalMs: Type.Optional(Type.Integer({ minimum: 1, maximum: 3_600_000 })),
+          }),
+          body: Type.String(),
+          response: { 200: IngestResult, ...errors },
+        },
+      },
+      async (request) => {
+        const run = await auth.authorize(bearerOf(request.headers.authorization), request.params.id);
+        return metrics.ingestNvidiaSmi(run, request.body, request.query);
+      },
+    );
+
+    app.get(
+      "/runs/:id/metrics",
+      {
+        schema: {
+          tags: ["runs"],
+          summary: "One metric of a run, per node and GPU, downsampled to at most `buckets` min/avg/max buckets",
+          params: RunParams,
+          querystring: Type.Object({
+            name: Type.String({ minLength: 1, maxLength: 300 }),
+            from: Type.Optional(Type.String({ maxLength: 40 })),
+            to: Type.Optional(Type.String({ maxLength: 40 })),
+            buckets: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })),
+            node: Type.Optional(Type.String({ maxLength: 200 })),
+            gpu: Type.Optional(Type.String({ maxLength: 100 })),
+          }),
+          response: {
+            200: Type.Object({
+              name: Type.String(),
+              from: Type.String(),
+              to: Type.String(),
+              stepMs: Type.Integer(),
+              series: Type.Array(Series),
+            }),
+            ...errors,
+          },
+        },
+      },
+      async (request) => {
+        const run = await runs.getRun(request.params.id);
+        const { from, to, ...rest } = request.query;
+        const fromMs = time(from, "from");
+        const toMs = time(to, "to");
+        return metrics.query(run, {
+          ...rest,
+          ...(fromMs !== undefined ? { from: fromMs } : {}),
+          ...(toMs !== undefined ? { to: toMs } : {}),
+        });
+      },
+    );
+  };
+}

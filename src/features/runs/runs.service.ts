@@ -1,0 +1,205 @@
+import type { Kysely } from "kysely";
+import { isUniqueViolation } from "../../db/connect.ts";
+import type { Database } from "../../db/schema.ts";
+import type { PageOf } from "../../shared/api.ts";
+import type { Clock } from "../../shared/clock.ts";
+import { DomainError, notFound } from "../../shared/errors.ts";
+import { newSecret, sha256Hex } from "../../shared/hashing.ts";
+import { newId } from "../../shared/ids.ts";
+import { type Cursor, toPage } from "../../shared/pagination.ts";
+import type { ProjectsService } from "../projects/projects.service.ts";
+import type { ProjectRecord } from "../projects/projects.types.ts";
+import type { ReleasesService } from "../releases/releases.service.ts";
+import * as store from "./runs.store.ts";
+import type { CreatedRun, CreateRunInput, Run, RunRecord, RunStatus } from "./runs.types.ts";
+
+/** What a deployment hands over when it starts running or ends (a subset of DeploymentRecord). */
+export interface DeploymentForRun {
+  id: string;
+  projectId: string;
+  releaseId: string;
+  releaseVersion: string;
+  environmentName: string;
+  createdBy: string | null;
+}
+
+export type RunEndedListener = (run: RunRecord) => Promise<void>;
+
+export interface RunsDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  projects: Pick<ProjectsService, "record" | "recordById">;
+  releases: Pick<ReleasesService, "record" | "recordById">;
+}
+
+const DEPLOYMENT_STATUS_TO_RUN: Record<string, RunStatus> = {
+  succeeded: "succeeded",
+  failed: "failed",
+  errored: "unknown",
+  cancelled: "unknown",
+};
+
+/** Runs: create (by any job or by a deployment), read, end. Other features (Spark) attach data to `getRun(id)`. */
+export function createRunsService(deps: RunsDeps) {
+  const { db, clock } = deps;
+  const endedListeners: RunEndedListener[] = [];
+  const createdListeners: RunEndedListener[] = [];
+
+  function present(run: RunRecord, slug: string): Run {
+    const end = run.endedAt ? Date.parse(run.endedAt) : clock.now().getTime();
+    return {
+      id: run.id,
+      project: slug,
+      name: run.name,
+      environment: run.environment,
+      releaseVersion: run.releaseVersion,
+      commitSha: run.commitSha,
+      deploymentId: run.deploymentId,
+      externalId: run.externalId,
+      attributes: run.attributes,
+      status: run.status,
+      createdBy: run.createdBy,
+      createdAt: run.createdAt,
+      endedAt: run.endedAt,
+      durationMs: Math.max(0, end - Date.parse(run.createdAt)),
+    };
+  }
+
+  async function getRun(id: string): Promise<RunRecord> {
+    const run = await store.findRun(db, id);
+    if (!run) throw notFound("not_found", `Run ${id} does not exist`, { run: id });
+    return run;
+  }
+
+  async function insert(fields: Omit<RunRecord, "id" | "status" | "createdAt" | "endedAt">) {
+    const now = clock.now();
+    const run: RunRecord = {
+      ...fields,
+      id: newId("run", now.getTime()),
+      status: "running",
+      createdAt: now.toISOString(),
+      endedAt: null,
+    };
+    const token = newSecret("sgr");
+    await store.insertRun(db, run, sha256Hex(token));
+    for (const listener of createdListeners) await listener(run);
+    return { run, token };
+  }
+
+  async function create(project: ProjectRecord, input: CreateRunInput, actor: string | null): Promise<CreatedRun> {
+    const release = input.releaseVersion ? await deps.releases.record(project, input.releaseVersion) : undefined;
+    const { run, token } = await insert({
+      projectId: project.id,
+      name: input.name,
+      environment: input.environment ?? null,
+      releaseVersion: input.releaseVersion ?? null,
+      commitSha: release?.commitSha ?? null,
+      deploymentId: null,
+      externalId: input.externalId ?? null,
+      attributes: input.attributes ?? {},
+      createdBy: actor,
+    });
+    return { ...present(run, project.slug), ingestToken: token };
+  }
+
+  async function notifyEnded(id: string): Promise<void> {
+    const run = await getRun(id);
+    for (const listener of endedListeners) await listener(run);
+  }
+
+  async function end(id: string, status: RunStatus): Promise<RunRecord> {
+    const run = await getRun(id);
+    if (run.status !== "running") {
+      throw new DomainError("invalid_state", `Run ${id} already ended (${run.status}); a run ends once`, {
+        details: { status: run.status },
+      });
+    }
+    if (await store.endRun(db, id, status, clock.now().toISOString())) await notifyEnded(id);
+    return getRun(id);
+  }
+
+  /** Idempotent: the deployment's run, created the first time the deployment is seen running. */
+  async function deploymentRunning(d: DeploymentForRun): Promise<RunRecord> {
+    const existing = await store.findRunByDeployment(db, d.id);
+    if (existing) return existing;
+    const release = await deps.releases.recordById(d.releaseId);
+    try {
+      return (
+        await insert({
+          projectId: d.projectId,
+          name: `deploy:${d.environmentName}`,
+          environment: d.environmentName,
+          releaseVersion: d.releaseVersion,
+          commitSha: release.commitSha,
+          deploymentId: d.id,
+          externalId: null,
+          attributes: {},
+          createdBy: d.createdBy,
+        })
+      ).run;
+    } catch (error) {
+      // Another replica made it between our read and insert.
+      if (!isUniqueViolation(error)) throw error;
+      const made = await store.findRunByDeployment(db, d.id);
+      if (!made) throw error;
+      return made;
+    }
+  }
+
+  /** A deployment ended: its run ends with the matching status (once). */
+  async function deploymentEnded(deploymentId: string, deploymentStatus: string): Promise<void> {
+    const run = await store.findRunByDeployment(db, deploymentId);
+    if (run?.status !== "running") return;
+    const status = DEPLOYMENT_STATUS_TO_RUN[deploymentStatus] ?? "unknown";
+    if (await store.endRun(db, run.id, status, clock.now().toISOString())) await notifyEnded(run.id);
+  }
+
+  return {
+    getRun,
+    create,
+    end,
+    deploymentRunning,
+    deploymentEnded,
+    /** The run a run-scoped ingest token belongs to, or undefined. */
+    async runForToken(token: string): Promise<RunRecord | undefined> {
+      return store.findRunByTokenHash(db, sha256Hex(token));
+    },
+    async runOfDeployment(deploymentId: string): Promise<RunRecord | undefined> {
+      return store.findRunByDeployment(db, deploymentId);
+    },
+    async present(run: RunRecord): Promise<Run> {
+      return present(run, (await deps.projects.recordById(run.projectId)).slug);
+    },
+    async list(
+      project: ProjectRecord,
+      filter: { name?: string; environment?: string; status?: RunStatus; commitSha?: string },
+      page: { limit: number; cursor: Cursor | undefined },
+    ): Promise<PageOf<Run>> {
+      const rows = await store.listRuns(db, { projectId: project.id, ...filter }, page);
+      const result = toPage(rows, page.limit, (r) => ({ at: r.createdAt, id: r.id }));
+      return { items: result.items.map((r) => present(r, project.slug)), nextCursor: result.nextCursor };
+    },
+    previousRun: (run: RunRecord) => store.previousRun(db, run),
+    /** Runs of one commit, newest first (optionally in one environment). */
+    async ofCommit(projectId: string, commitSha: string, environment?: string): Promise<RunRecord[]> {
+      return store.listRuns(
+        db,
+        { projectId, commitSha, ...(environment ? { environment } : {}) },
+        { limit: 200, cursor: undefined },
+      );
+    },
+    runsOfRelease: (projectId: string, version: string) => store.runsOfRelease(db, projectId, version),
+    /** Called after a run ends (alerts evaluate a last time, for example). */
+    onEnded(listener: RunEndedListener): void {
+      endedListeners.push(listener);
+    },
+    /** Called after a run is created (the alert watch job starts). */
+    onCreated(listener: RunEndedListener): void {
+      createdListeners.push(listener);
+    },
+  };
+}
+
+export type RunsService = ReturnType<typeof createRunsService>;
+/** The name the Spark feature (and others) import: the read side of runs. */
+export type RunsStore = Pick<RunsService, "getRun" | "runOfDeployment" | "runForToken">;

@@ -1,0 +1,85 @@
+import { useEffect } from "react";
+import { Link, useParams } from "react-router";
+import { useReleases } from "../api/hooks.ts";
+import { Pager, useCursor } from "../components/Pager.tsx";
+import { Sha } from "../components/Sha.tsx";
+import { Empty, Query } from "../components/States.tsx";
+import { RelTime } from "../components/Time.tsx";
+
+export default function Releases() {
+  const { slug = "" } = useParams();
+  const cursor = useCursor();
+  const releases = useReleases(slug, cursor);
+  useEffect(() => {
+    document.title = `Releases · ${slug} · stagegate`;
+  }, [slug]);
+  return (
+    <>
+      <div className="page-head">
+        <div className="title">
+          <h1>Releases</h1>
+          <div className="meta">Immutable builds of {slug}, newest first.</div>
+        </div>
+      </div>
+      <Query query={releases} label="Loading releases">
+        {(page) =>
+          page.items.length === 0 ? (
+            <div className="card">
+              <Empty title="No releases yet">
+                <p>Register one from CI for each build that may ship:</p>
+                <pre>{`stagegate release create --project ${slug} --version 1.0.0 --commit $GIT_SHA --branch main`}</pre>
+              </Empty>
+            </div>
+          ) : (
+            <>
+              <div className="table-wrap">
+                <table aria-label="Releases">
+                  <thead>
+                    <tr>
+                      <th scope="col">Version</th>
+                      <th scope="col">Commit</th>
+                      <th scope="col" className="hide-narrow">
+                        Branch
+                      </th>
+                      <th scope="col" className="hide-narrow">
+                        By
+                      </th>
+                      <th scope="col">Created</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {page.items.map((r) => (
+                      <tr key={r.version}>
+                        <td>
+                          <Link className="mono" to={`/p/${slug}/releases/${encodeURIComponent(r.version)}`}>
+                            {r.version}
+                          </Link>
+                          {r.notes ? (
+                            <div className="muted" style={{ fontSize: 12 }}>
+                              {r.notes.split("\n")[0]?.slice(0, 80)}
+                            </div>
+                          ) : null}
+                        </td>
+                        <td>
+                          <Sha sha={r.commitSha} />
+                        </td>
+                        <td className="hide-narrow">
+                          <code>{r.branch}</code>
+                        </td>
+                        <td className="hide-narrow">{r.createdBy ?? "—"}</td>
+                        <td>
+                          <RelTime at={r.createdAt} />
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <Pager nextCursor={page.nextCursor} label="releases" />
+            </>
+          )
+        }
+      </Query>
+    </>
+  );
+}

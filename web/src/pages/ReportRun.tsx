@@ -1,0 +1,429 @@
+import { useEffect, useMemo, useState } from "react";
+import { Link, useParams, useSearchParams } from "react-router";
+import { useCoverage, useReportRun, useReportTests, useTrends } from "../api/hooks.ts";
+import type { CoverageEntry, ReportRunDetail, TestCase } from "../api/types.ts";
+import { Chart } from "../components/Chart.tsx";
+import { Sha } from "../components/Sha.tsx";
+import { Empty, Loading, Query } from "../components/States.tsx";
+import { Status, StatusChip } from "../components/Status.tsx";
+import { Duration, number, percent, RelTime } from "../components/Time.tsx";
+
+const TABS = [
+  ["failures", "Failures"],
+  ["flaky", "Flaky"],
+  ["slowest", "Slowest"],
+  ["tests", "All tests"],
+  ["coverage", "Coverage"],
+  ["trends", "Trends"],
+] as const;
+type Tab = (typeof TABS)[number][0];
+
+export default function ReportRunPage() {
+  const { id = "" } = useParams();
+  const run = useReportRun(id);
+  useEffect(() => {
+    const r = run.data;
+    document.title = r ? `${r.kind} report ${r.commitSha.slice(0, 8)} · stagegate` : "Report · stagegate";
+  }, [run.data]);
+  return (
+    <Query query={run} label="Loading the report">
+      {(r) => <Report r={r} />}
+    </Query>
+  );
+}
+
+function Report({ r }: { r: ReportRunDetail }) {
+  const [params, setParams] = useSearchParams();
+  const tab = (params.get("tab") as Tab | null) ?? "failures";
+  const s = r.summary;
+  const failed = (s?.tests.failed ?? 0) + (s?.tests.errored ?? 0);
+  const select = (next: Tab) => {
+    const p = new URLSearchParams(params);
+    p.set("tab", next);
+    setParams(p, { replace: true });
+  };
+  return (
+    <>
+      <nav className="crumbs" aria-label="Breadcrumbs">
+        <Link to={`/p/${r.project}`}>{r.project}</Link>/<Link to={`/p/${r.project}/reports`}>reports</Link>/
+        <span className="mono">{r.id}</span>
+      </nav>
+      <div className="page-head">
+        <div className="title">
+          <h1>
+            <span>{r.kind} tests</span>
+            {r.status === "open" ? <Status status="open" /> : <Status status={failed > 0 ? "failed" : "passed"} />}
+          </h1>
+          <div className="meta">
+            <span>
+              commit <Sha sha={r.commitSha} />
+            </span>
+            <span>
+              branch <code>{r.branch}</code>
+            </span>
+            <span>
+              uploaded <RelTime at={r.createdAt} />
+            </span>
+            {r.ci?.url ? (
+              <a href={r.ci.url} target="_blank" rel="noreferrer">
+                CI job{r.ci.job ? ` ${r.ci.job}` : ""} ↗
+              </a>
+            ) : null}
+          </div>
+        </div>
+      </div>
+      {s ? (
+        <section className="grid tiles" aria-label="Summary">
+          <div className="card tile">
+            <div className="label">Tests</div>
+            <div className="value">{number(s.tests.total)}</div>
+            <div className="chips">
+              <StatusChip status="passed">{number(s.tests.passed)}</StatusChip>
+              <StatusChip status="failed">{number(failed)}</StatusChip>
+              <StatusChip status="skipped">{number(s.tests.skipped)}</StatusChip>
+              {s.tests.flaky ? <StatusChip status="flaky">{number(s.tests.flaky)}</StatusChip> : null}
+            </div>
+          </div>
+          <div className="card tile">
+            <div className="label">Duration</div>
+            <div className="value">
+              <Duration ms={s.durationMs} />
+            </div>
+          </div>
+          <div className="card tile">
+            <div className="label">Line coverage</div>
+            <div className="value">{percent(s.coverage?.lines.pct)}</div>
+            <div className="sub">
+              {s.coverage
+                ? `${number(s.coverage.lines.covered)} of ${number(s.coverage.lines.total)} lines · ${number(s.coverage.files)} files`
+                : "no coverage uploaded"}
+              {r.comparison?.coverageDelta !== null && r.comparison?.coverageDelta !== undefined
+                ? ` · ${r.comparison.coverageDelta >= 0 ? "+" : ""}${r.comparison.coverageDelta.toFixed(2)} pts vs base`
+                : ""}
+            </div>
+          </div>
+          <div className="card tile">
+            <div className="label">Patch coverage</div>
+            <div className="value">{percent(s.patchCoverage?.pct)}</div>
+            <div className="sub">
+              {s.patchCoverage
+                ? `${number(s.patchCoverage.covered)} of ${number(s.patchCoverage.total)} changed lines`
+                : "no diff sent"}
+            </div>
+          </div>
+        </section>
+      ) : (
+        <div className="banner info">This run is still open: CI is uploading its files.</div>
+      )}
+      {r.comparison?.base ? (
+        <p className="muted" style={{ marginTop: 12 }}>
+          Compared with {r.comparison.base.branch} <code>{r.comparison.base.commitSha.slice(0, 8)}</code>:{" "}
+          <span className={r.comparison.newFailures.length ? "status bad" : ""}>
+            {r.comparison.newFailures.length} new failure(s)
+          </span>
+          , {r.comparison.fixed.length} fixed, {r.comparison.added} tests added, {r.comparison.removed} removed.
+        </p>
+      ) : null}
+      <div className="tabs section" role="tablist" aria-label="Report sections">
+        {TABS.map(([key, label]) => (
+          <button key={key} type="button" role="tab" aria-selected={tab === key} onClick={() => select(key)}>
+            {label}
+            {key === "failures" && failed ? <span className="badge">{failed}</span> : null}
+            {key === "flaky" && r.flaky.length ? <span className="badge">{r.flaky.length}</span> : null}
+          </button>
+        ))}
+      </div>
+      <div role="tabpanel" aria-label={TABS.find(([k]) => k === tab)?.[1]}>
+        {tab === "failures" ? (
+          r.failures.length === 0 ? (
+            <Empty title="No failures">
+              <p>Every test passed or was skipped in this run.</p>
+            </Empty>
+          ) : (
+            <TestList tests={r.failures} open />
+          )
+        ) : null}
+        {tab === "flaky" ? (
+          r.flaky.length === 0 ? (
+            <Empty title="No flaky tests">
+              <p>No test needed a rerun to pass in this run.</p>
+            </Empty>
+          ) : (
+            <TestList tests={r.flaky} />
+          )
+        ) : null}
+        {tab === "slowest" ? <TestList tests={r.slowest} /> : null}
+        {tab === "tests" ? <AllTests id={r.id} /> : null}
+        {tab === "coverage" ? <Coverage id={r.id} /> : null}
+        {tab === "trends" ? <Trends slug={r.project} branch={r.branch} kind={r.kind} /> : null}
+      </div>
+    </>
+  );
+}
+
+function TestList({ tests, open = false }: { tests: TestCase[]; open?: boolean }) {
+  return (
+    <div className="card" style={{ paddingTop: 4, paddingBottom: 4 }}>
+      {tests.map((t) => (
+        <details key={t.key} className="test" open={open && Boolean(t.message || t.stack)}>
+          <summary>
+            <Status status={t.reruns > 0 && t.status === "passed" ? "flaky" : t.status} />
+            <strong style={{ overflowWrap: "anywhere" }}>{t.name}</strong>
+            <span className="muted" style={{ overflowWrap: "anywhere" }}>
+              {t.classname ?? t.suite}
+            </span>
+            <span className="spacer" style={{ flex: 1 }} />
+            <Duration ms={t.durationMs} />
+          </summary>
+          {t.message ? (
+            <p className="error-text" style={{ marginTop: 8, overflowWrap: "anywhere" }}>
+              {t.message}
+            </p>
+          ) : null}
+          {t.stack ? <pre>{t.stack}</pre> : null}
+          {t.file ? <p className="muted mono">{t.file}</p> : null}
+        </details>
+      ))}
+    </div>
+  );
+}
+
+function AllTests({ id }: { id: string }) {
+  const [status, setStatus] = useState("");
+  const [q, setQ] = useState("");
+  const [cursor, setCursor] = useState<string | undefined>();
+  const tests = useReportTests(id, { status: status || undefined, q: q || undefined, cursor } as {
+    status?: string;
+    q?: string;
+    cursor?: string;
+  });
+  return (
+    <>
+      <div className="toolbar">
+        <label htmlFor="test-status">Status</label>
+        <select
+          id="test-status"
+          value={status}
+          onChange={(e) => {
+            setStatus(e.target.value);
+            setCursor(undefined);
+          }}
+        >
+          <option value="">All</option>
+          {["failed", "errored", "flaky", "skipped", "passed"].map((s) => (
+            <option key={s} value={s}>
+              {s}
+            </option>
+          ))}
+        </select>
+        <label htmlFor="test-q" className="sr-only">
+          Search tests
+        </label>
+        <input
+          id="test-q"
+          type="search"
+          placeholder="Search test names"
+          value={q}
+          onChange={(e) => {
+            setQ(e.target.value);
+            setCursor(undefined);
+          }}
+          style={{ flex: "1 1 200px" }}
+        />
+      </div>
+      <Query query={tests} label="Loading tests">
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty title="No test matches" />
+          ) : (
+            <>
+              <TestList tests={page.items} />
+              <div className="pager">
+                {cursor ? (
+                  <button type="button" onClick={() => setCursor(undefined)}>
+                    First page
+                  </button>
+                ) : null}
+                {page.nextCursor ? (
+                  <button type="button" onClick={() => setCursor(page.nextCursor ?? undefined)}>
+                    Next page →
+                  </button>
+                ) : null}
+              </div>
+            </>
+          )
+        }
+      </Query>
+    </>
+  );
+}
+
+interface Dir {
+  name: string;
+  path: string;
+  covered: number;
+  total: number;
+  dirs: Map<string, Dir>;
+  files: CoverageEntry[];
+}
+
+function buildTree(entries: CoverageEntry[]): Dir {
+  const root: Dir = { name: "", path: "", covered: 0, total: 0, dirs: new Map(), files: [] };
+  for (const e of entries) {
+    const parts = e.path.split("/");
+    let dir = root;
+    root.covered += e.lines.covered;
+    root.total += e.lines.total;
+    for (const part of parts.slice(0, -1)) {
+      let next = dir.dirs.get(part);
+      if (!next) {
+        next = { name: part, path: `${dir.path}${part}/`, covered: 0, total: 0, dirs: new Map(), files: [] };
+        dir.dirs.set(part, next);
+      }
+      next.covered += e.lines.covered;
+      next.total += e.lines.total;
+      dir = next;
+    }
+    dir.files.push(e);
+  }
+  return root;
+}
+
+function Bar({ covered, total }: { covered: number; total: number }) {
+  const pct = total ? (covered / total) * 100 : 100;
+  return (
+    <span className="tree-row">
+      <span className="bar" aria-hidden="true">
+        <span style={{ width: `${pct}%` }} />
+      </span>
+      <span className="mono num" style={{ width: 56 }} title="line coverage">
+        {percent(pct)}
+      </span>
+    </span>
+  );
+}
+
+function DirRows({ dir, depth, onFile }: { dir: Dir; depth: number; onFile: (e: CoverageEntry) => void }) {
+  return (
+    <>
+      {[...dir.dirs.values()]
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .map((d) => (
+          <li key={d.path}>
+            <details open={depth < 1}>
+              <summary className="tree-row" style={{ paddingLeft: depth * 14, cursor: "pointer" }}>
+                <span style={{ flex: 1, minWidth: 0, overflowWrap: "anywhere" }}>📁 {d.name}/</span>
+                <Bar covered={d.covered} total={d.total} />
+              </summary>
+              <ul style={{ listStyle: "none", padding: 0, margin: 0 }}>
+                <DirRows dir={d} depth={depth + 1} onFile={onFile} />
+              </ul>
+            </details>
+          </li>
+        ))}
+      {dir.files.map((f) => (
+        <li key={f.path} className="tree-row" style={{ paddingLeft: depth * 14 + 14 }}>
+          <button
+            type="button"
+            className="ghost small"
+            style={{ flex: 1, justifyContent: "flex-start", minWidth: 0, whiteSpace: "normal", textAlign: "left" }}
+            onClick={() => onFile(f)}
+          >
+            {f.path.split("/").pop()}
+          </button>
+          <Bar covered={f.lines.covered} total={f.lines.total} />
+        </li>
+      ))}
+    </>
+  );
+}
+
+function Coverage({ id }: { id: string }) {
+  const coverage = useCoverage(id, "", undefined);
+  const [file, setFile] = useState<CoverageEntry | null>(null);
+  const tree = useMemo(() => (coverage.data ? buildTree(coverage.data.items) : null), [coverage.data]);
+  if (coverage.isPending) return <Loading label="Loading coverage" />;
+  if (!tree || tree.total === 0) {
+    return (
+      <Empty title="No coverage in this run">
+        <p>Upload a coverage file with the JUnit reports (lcov, Cobertura, JaCoCo, Istanbul or Go):</p>
+        <pre>{"stagegate report upload ... coverage/lcov.info"}</pre>
+      </Empty>
+    );
+  }
+  return (
+    <div className="grid two">
+      <div className="card">
+        <h2>Files</h2>
+        <ul style={{ listStyle: "none", padding: 0, margin: 0 }} aria-label="Coverage by file">
+          <DirRows dir={tree} depth={0} onFile={setFile} />
+        </ul>
+        {coverage.data?.nextCursor ? <p className="muted">Showing the first {coverage.data.items.length} files.</p> : null}
+      </div>
+      <div className="card" aria-live="polite">
+        {file ? (
+          <>
+            <h2 style={{ overflowWrap: "anywhere" }}>{file.path}</h2>
+            <p>
+              {number(file.lines.covered)} of {number(file.lines.total)} lines ({percent(file.lines.pct)}),{" "}
+              {number(file.branches.covered)} of {number(file.branches.total)} branches
+            </p>
+            {file.uncovered.length === 0 ? (
+              <p className="status ok">Every line is covered.</p>
+            ) : (
+              <>
+                <h3>Uncovered lines</h3>
+                <ul className="chips" style={{ listStyle: "none", padding: 0 }}>
+                  {file.uncovered.slice(0, 200).map(([a, b]) => (
+                    <li key={a} className="chip bad mono">
+                      {a === b ? `L${a}` : `L${a}–${b}`}
+                    </li>
+                  ))}
+                </ul>
+              </>
+            )}
+          </>
+        ) : (
+          <p className="muted">Pick a file to see its uncovered line ranges.</p>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function Trends({ slug, branch, kind }: { slug: string; branch: string; kind: string }) {
+  const trends = useTrends(slug, branch, kind);
+  const data = useMemo(() => {
+    const items = [...(trends.data?.items ?? [])].sort((a, b) => a.at.localeCompare(b.at));
+    return {
+      x: items.map((p) => Date.parse(p.at) / 1000),
+      pass: [{ label: "pass rate", values: items.map((p) => p.passRate), tone: "ok" as const }],
+      duration: [{ label: "duration", values: items.map((p) => p.durationMs / 1000), tone: "info" as const }],
+      coverage: [{ label: "line coverage", values: items.map((p) => p.lineCoverage), tone: "attention" as const }],
+      count: items.length,
+    };
+  }, [trends.data]);
+  if (trends.isPending) return <Loading label="Loading trends" />;
+  if (data.count < 2) {
+    return (
+      <Empty title="Not enough runs for a trend yet">
+        <p>
+          Trends appear once {branch} has two or more {kind} runs.
+        </p>
+      </Empty>
+    );
+  }
+  return (
+    <div className="grid tiles">
+      <div className="card">
+        <Chart title={`Pass rate on ${branch}`} unit="%" x={data.x} series={data.pass} />
+      </div>
+      <div className="card">
+        <Chart title={`Duration on ${branch}`} unit="s" x={data.x} series={data.duration} />
+      </div>
+      <div className="card">
+        <Chart title={`Line coverage on ${branch}`} unit="%" x={data.x} series={data.coverage} />
+      </div>
+    </div>
+  );
+}
