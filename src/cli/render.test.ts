@@ -12,6 +12,7 @@ const running: Deployment = {
   reason: null,
   step: { index: 0, name: "migrate", attempt: 0 },
   externalId: null,
+  externalUrl: null,
   createdBy: "admin",
   createdAt: "2026-11-25T10:00:00.000Z",
   startedAt: "2026-11-25T10:00:01.000Z",

@@ -13,6 +13,7 @@ import * as runs from "./migrations/0011_runs.ts";
 import * as authOidc from "./migrations/0012_auth_oidc.ts";
 import * as spark from "./migrations/0013_spark.ts";
 import * as perf from "./migrations/0014_perf.ts";
+import * as deploymentLinks from "./migrations/0015_deployment_links.ts";
 import type { Database } from "./schema.ts";
 
 // Listed in code (not read from a folder) so the same migrations run from source, a bundle or a test.
@@ -31,6 +32,7 @@ const migrations: Record<string, Migration> = {
   "0012_auth_oidc": authOidc,
   "0013_spark": spark,
   "0014_perf": perf,
+  "0015_deployment_links": deploymentLinks,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -73,6 +73,8 @@ export interface DeploymentsTable {
   /** When a step waiting for a callback gives up. */
   step_deadline: string | null;
   external_id: string | null;
+  /** The run at the target (executor-reported link), kept after its step for the deployment page. */
+  external_url: string | null;
   callback_token_hash: string | null;
   callback_result: string | null;
   cancel_requested: number;

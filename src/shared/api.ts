@@ -143,6 +143,8 @@ export const Deployment = Type.Object({
     }),
   ),
   externalId: Nullable(Type.String()),
+  /** Link to the run at the target (ADF, Databricks, GitHub Actions, …) when the executor reports one. */
+  externalUrl: Nullable(Type.String()),
   createdBy: Nullable(Type.String()),
   createdAt: Timestamp,
   startedAt: Nullable(Timestamp),

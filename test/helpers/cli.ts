@@ -37,6 +37,7 @@ export const sampleDeployment: Deployment = {
   reason: null,
   step: null,
   externalId: null,
+  externalUrl: null,
   createdBy: "admin",
   createdAt: "2026-11-25T10:00:00.000Z",
   startedAt: null,

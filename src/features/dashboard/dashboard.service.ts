@@ -40,6 +40,7 @@ function presentLast(project: string, env: EnvironmentRecord, d: store.Environme
     reason: d.reason,
     step: inProgress && step ? { index: d.stepIndex, name: step.name, attempt: d.stepAttempt } : null,
     externalId: d.externalId,
+    externalUrl: d.externalUrl,
     createdBy: d.createdBy,
     createdAt: d.createdAt,
     startedAt: d.startedAt,

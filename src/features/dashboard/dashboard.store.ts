@@ -207,6 +207,7 @@ export interface EnvironmentDeployment {
   stepIndex: number;
   stepAttempt: number;
   externalId: string | null;
+  externalUrl: string | null;
   createdBy: string | null;
   createdAt: string;
   startedAt: string | null;
@@ -235,6 +236,7 @@ export async function environmentStates(
         "d.step_index",
         "d.step_attempt",
         "d.external_id",
+        "d.external_url",
         "d.created_by",
         "d.created_at",
         "d.started_at",
@@ -264,6 +266,7 @@ export async function environmentStates(
     stepIndex: r.step_index,
     stepAttempt: r.step_attempt,
     externalId: r.external_id,
+    externalUrl: r.external_url,
     createdBy: r.created_by,
     createdAt: r.created_at,
     startedAt: r.started_at,

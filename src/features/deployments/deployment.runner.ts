@@ -368,16 +368,17 @@ export function createDeploymentRunner(deps: RunnerDeps) {
           return finish(d, "cancel", `step "${step.name}": ${outcome.message}`, sink);
         case "running": {
           const externalId = outcome.externalId ?? d.externalId;
+          const external = { external_id: externalId, external_url: outcome.externalUrl ?? d.externalUrl };
           if (outcome.callbackTimeoutMs !== undefined) {
             const deadline = new Date(clock.now().getTime() + outcome.callbackTimeoutMs).toISOString();
             sink.write("system", `step "${step.name}" waiting for a callback until ${deadline}`);
             await sink.flush();
-            d = await update(d, { step_state: "awaiting_callback", step_deadline: deadline, external_id: externalId });
+            d = await update(d, { step_state: "awaiting_callback", step_deadline: deadline, ...external });
             if (d.callbackResult) continue;
             return later(outcome.callbackTimeoutMs);
           }
           await sink.flush();
-          d = await update(d, { step_state: "polling", external_id: externalId });
+          d = await update(d, { step_state: "polling", ...external });
           return later(outcome.pollAfterMs ?? DEFAULT_POLL_MS);
         }
       }

@@ -16,6 +16,7 @@ export function presentDeployment(d: DeploymentRecord): Deployment {
     reason: d.reason,
     step: inProgress && step ? { index: d.stepIndex, name: step.name, attempt: d.stepAttempt } : null,
     externalId: d.externalId,
+    externalUrl: d.externalUrl,
     createdBy: d.createdBy,
     createdAt: d.createdAt,
     startedAt: d.startedAt,

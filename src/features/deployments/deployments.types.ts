@@ -23,6 +23,7 @@ export interface DeploymentRecord {
   stepState: StepState | null;
   stepDeadline: string | null;
   externalId: string | null;
+  externalUrl: string | null;
   callbackTokenHash: string | null;
   callbackResult: CallbackResult | null;
   cancelRequested: boolean;

@@ -43,7 +43,9 @@ function Body({ d }: { d: Deployment }) {
         : await promote.mutateAsync({ version: d.release, environment: d.environment });
     navigate(`/deployments/${next.id}`);
   };
-  const externalUrl = d.externalId && /^https?:\/\//.test(d.externalId) ? d.externalId : null;
+  // The executor's link to the run at the target (ADF, Databricks, GitHub…); only http(s) is ever made a link.
+  const linkable = (url: string | null) => (url && /^https?:\/\//.test(url) ? url : null);
+  const externalUrl = linkable(d.externalUrl) ?? linkable(d.externalId);
   const retryError = promote.error ?? rollback.error;
 
   return (
@@ -144,7 +146,7 @@ function Body({ d }: { d: Deployment }) {
             <dd>
               {externalUrl ? (
                 <a href={externalUrl} target="_blank" rel="noreferrer">
-                  Open the run ↗
+                  Open the run{d.externalId && d.externalId !== externalUrl ? ` ${d.externalId}` : ""} ↗
                 </a>
               ) : d.externalId ? (
                 <code>{d.externalId}</code>

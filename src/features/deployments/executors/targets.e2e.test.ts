@@ -163,6 +163,8 @@ describe.each(testDialects())("deploying into ADF and Databricks on %s", (dialec
     expect(log).toContain("TERMINATED/SUCCESS");
     expect(log).not.toContain(ADF_CLIENT_SECRET);
     expect(log).not.toContain(DATABRICKS_PAT);
+    // The deployment keeps the link of the last step that reported one: the Databricks run page.
+    expect(stg.externalUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?o=\d+#job\/201\/run\/\d+$/);
   });
 
   it("survives a 429 storm and the target dropping connections mid-poll with one ADF run", async () => {
