@@ -1,13 +1,13 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { runCli } from "../../../test/helpers/cli.ts";
+import { fixturesDir } from "../../../test/helpers/fixtures.ts";
 
-const QUERY_CSV = fileURLToPath(new URL("../../../../shared/fixtures/gpu/query.txt", import.meta.url));
+const QUERY_CSV = `${fixturesDir("gpu")}/query.txt`;
 
 describe("stagegate run create, logs tail, metrics push", () => {
   let t: TestApp;

@@ -1,10 +1,12 @@
 import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
+import { fixturesDir } from "../../../test/helpers/fixtures.ts";
 import type { CreatedRun } from "./runs.types.ts";
 
-const GPU = new URL("../../../../shared/fixtures/gpu/", import.meta.url);
+const GPU = pathToFileURL(`${fixturesDir("gpu")}/`);
 const capture = readFileSync(new URL("linux-x86_64__nvidia-h100-80gb-hbm3__590.48.01.txt", GPU), "utf8");
 
 /** The CSV of one `query-gpu` section of the capture: the lines between its banner and the next `####` rule. */

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
 import { SeverityNumber } from "@opentelemetry/api-logs";
 import { OTLPLogExporter as HttpLogExporter } from "@opentelemetry/exporter-logs-otlp-http";
@@ -12,10 +13,11 @@ import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
+import { fixturesDir } from "../../../test/helpers/fixtures.ts";
 import { decodeProtobuf, encodeProtobuf, OtlpTypes } from "./otlp.proto.ts";
 import type { CreatedRun, LogRecord } from "./runs.types.ts";
 
-const FIXTURES = new URL("../../../../shared/fixtures/", import.meta.url);
+const FIXTURES = pathToFileURL(`${fixturesDir("otlp")}/../`);
 
 describe.each(testDialects())("OTLP/HTTP receivers on %s", (dialect) => {
   let t: TestApp;
