@@ -1,4 +1,5 @@
 import { type Static, Type } from "typebox";
+import { Nullable } from "../../shared/api.ts";
 
 export const RUN_STATUSES = ["running", "succeeded", "failed", "unknown"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -19,8 +20,6 @@ export interface RunRecord {
   createdAt: string;
   endedAt: string | null;
 }
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 
 export const RunStatusSchema = Type.Union([
   Type.Literal("running"),

@@ -1,12 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { type Static, Type } from "typebox";
-import { ErrorBody } from "../../shared/api.ts";
+import { ErrorBody, Nullable } from "../../shared/api.ts";
 import { AlertSchema } from "./alerts.types.ts";
 import type { RunSummary } from "./runs.summary.ts";
 import { RunSchema } from "./runs.types.ts";
 
 const RunParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(schema: T) => Type.Union([schema, Type.Null()]);
 const Figures = Type.Object({
   runId: Type.String(),
   status: Type.String(),
