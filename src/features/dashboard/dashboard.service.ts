@@ -4,6 +4,7 @@ import type { Deployment, DeploymentStatus, PageOf, Project } from "../../shared
 import type { Clock } from "../../shared/clock.ts";
 import { type Cursor, toPage } from "../../shared/pagination.ts";
 import { type Actor, roleIn } from "../../shared/roles.ts";
+import { presentDeployment } from "../deployments/deployments.present.ts";
 import type { GatesService } from "../gates/gates.service.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import type { EnvironmentRecord } from "../projects/projects.types.ts";
@@ -25,27 +26,17 @@ function approvalRequired(env: EnvironmentRecord): number {
   return (env.spec.approval?.groups ?? []).reduce((sum, group) => sum + group.required, 0);
 }
 
-/** The `Deployment` shape of the API, as the deployments feature presents it (step only while it matters). */
+/** An environment's latest deployment in the API's `Deployment` shape (step only while it matters). */
 function presentLast(project: string, env: EnvironmentRecord, d: store.EnvironmentDeployment): Deployment {
-  const status = d.status as DeploymentStatus;
-  const step = env.spec.steps[d.stepIndex];
-  const inProgress = status === "running" || (["failed", "errored", "cancelled"].includes(status) && d.startedAt !== null);
-  return {
-    id: d.id,
-    project,
-    environment: env.name,
-    release: d.version,
+  return presentDeployment({
+    ...d,
+    projectSlug: project,
+    environmentName: env.name,
+    releaseVersion: d.version,
     kind: d.kind === "rollback" ? "rollback" : "deploy",
-    status,
-    reason: d.reason,
-    step: inProgress && step ? { index: d.stepIndex, name: step.name, attempt: d.stepAttempt } : null,
-    externalId: d.externalId,
-    externalUrl: d.externalUrl,
-    createdBy: d.createdBy,
-    createdAt: d.createdAt,
-    startedAt: d.startedAt,
-    finishedAt: d.finishedAt,
-  };
+    status: d.status as DeploymentStatus,
+    environmentSpec: env.spec,
+  });
 }
 
 export function createDashboardService(deps: DashboardDeps) {

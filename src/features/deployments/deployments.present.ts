@@ -1,7 +1,27 @@
 import type { Deployment } from "../../shared/api.ts";
 import type { DeploymentRecord } from "./deployments.types.ts";
 
-export function presentDeployment(d: DeploymentRecord): Deployment {
+/** What presenting needs of a deployment; read models (e.g. the dashboard's) pass their own rows. */
+export type PresentableDeployment = Pick<
+  DeploymentRecord,
+  | "id"
+  | "projectSlug"
+  | "environmentName"
+  | "releaseVersion"
+  | "kind"
+  | "status"
+  | "reason"
+  | "stepIndex"
+  | "stepAttempt"
+  | "externalId"
+  | "externalUrl"
+  | "createdBy"
+  | "createdAt"
+  | "startedAt"
+  | "finishedAt"
+> & { environmentSpec: { steps: ReadonlyArray<{ name: string }> } };
+
+export function presentDeployment(d: PresentableDeployment): Deployment {
   const step = d.environmentSpec.steps[d.stepIndex];
   const inProgress =
     d.status === "running" ||
