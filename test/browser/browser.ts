@@ -2,6 +2,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import type { DialectName } from "../../src/db/connect.ts";
@@ -40,6 +41,11 @@ export async function startBrowserApp(dialect: DialectName): Promise<BrowserApp>
       if (member.statusCode >= 300) throw new Error(`member ${username}: ${member.body}`);
       return password;
     },
+    async close() {
+      // A page may still hold a log stream (`?follow=1`) open: drop connections rather than wait for them.
+      t.app.http.server.closeAllConnections();
+      await t.close();
+    },
   };
 }
 
@@ -77,10 +83,13 @@ export function browser(): Browser {
       return page;
     },
     async close() {
-      for (const { context, dir } of contexts.splice(0)) {
-        await context.close().catch(() => undefined);
-        rmSync(dir, { recursive: true, force: true });
-      }
+      // All windows at once, each given at most 20 s: on a loaded machine one slow Chromium must not hold the suite.
+      await Promise.all(
+        contexts.splice(0).map(async ({ context, dir }) => {
+          await Promise.race([context.close().catch(() => undefined), delay(20_000)]);
+          rmSync(dir, { recursive: true, force: true });
+        }),
+      );
     },
   };
 }

@@ -23,7 +23,7 @@ describe("dashboard pages", () => {
   afterAll(async () => {
     await chrome.close();
     await app?.close();
-  });
+  }, 120_000);
 
   it("serves the app with history fallback and long-cached assets, keeping /api JSON", async () => {
     const deep = await fetch(`${app.url}/p/shop/releases/1.0.0`);

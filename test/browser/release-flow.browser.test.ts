@@ -85,7 +85,7 @@ for (const dialect of testDialects())
     afterAll(async () => {
       await chrome.close();
       await app?.close();
-    });
+    }, 120_000);
 
     it("walks report → fix → staging → approval → production → rollback", async () => {
       // A developer's CI uploads a unit report with a failure for release 1.1.0.
