@@ -4,12 +4,13 @@ import type { Clock } from "../../shared/clock.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { sha256Hex } from "../../shared/hashing.ts";
 import { newId } from "../../shared/ids.ts";
+import { peekHead } from "../../shared/peek.ts";
 import { detectFormat, parseReport } from "./parsers/index.ts";
 import { type ParsedTestCase, type ReportFormat, ReportParseError } from "./parsers/parser.types.ts";
 import * as store from "./reports.store.ts";
 import type { CaseRow, ReportRunRecord, StoredFileSummary } from "./reports.types.ts";
 import * as cases from "./test-cases.store.ts";
-import { gunzipLimited, limitBytes, peekHead, type UploadLimits } from "./upload.stream.ts";
+import { gunzipLimited, limitBytes, type UploadLimits } from "./upload.stream.ts";
 
 /**
  * Cases written per transaction: whole CASE_BATCH statements (one SQL shape), committed together (one WAL sync instead of

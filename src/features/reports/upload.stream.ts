@@ -70,33 +70,3 @@ export async function* gunzipLimited(source: AsyncIterable<Buffer>, limits: Uplo
     await feed;
   }
 }
-
-/** Reads the first `size` bytes (or fewer at the end) and returns them with a stream of everything, head included. */
-export async function peekHead(
-  source: AsyncIterable<Buffer>,
-  size: number,
-): Promise<{ head: Buffer; all: AsyncIterable<Buffer> }> {
-  const iterator = source[Symbol.asyncIterator]();
-  const taken: Buffer[] = [];
-  let length = 0;
-  let finished = false;
-  while (length < size) {
-    const next = await iterator.next();
-    if (next.done) {
-      finished = true;
-      break;
-    }
-    taken.push(next.value);
-    length += next.value.length;
-  }
-  async function* all(): AsyncGenerator<Buffer> {
-    yield* taken;
-    if (finished) return;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  }
-  return { head: Buffer.concat(taken).subarray(0, size), all: all() };
-}

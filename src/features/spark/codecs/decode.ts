@@ -1,3 +1,4 @@
+import { peekHead } from "../../../shared/peek.ts";
 import type { Codec } from "../spark.types.ts";
 import { detectCodec } from "./detect.ts";
 import { decompressionLimit } from "./errors.ts";
@@ -31,37 +32,6 @@ export interface Decoded {
   codec: Codec;
   bytes: AsyncIterable<Uint8Array>;
   end: StreamEnd;
-}
-
-/** Returns the first `size` bytes (fewer at the end) and a stream of all the bytes, head included. */
-async function peek(
-  source: AsyncIterable<Uint8Array>,
-  size: number,
-): Promise<{ head: Uint8Array; all: AsyncIterable<Uint8Array> }> {
-  const iterator = source[Symbol.asyncIterator]();
-  const taken: Uint8Array[] = [];
-  let length = 0;
-  let finished = false;
-  while (length < size) {
-    const next = await iterator.next();
-    if (next.done) {
-      finished = true;
-      break;
-    }
-    taken.push(next.value);
-    length += next.value.length;
-  }
-  const head = Buffer.concat(taken).subarray(0, size);
-  const all = (async function* () {
-    yield* taken;
-    if (finished) return;
-    for (;;) {
-      const next = await iterator.next();
-      if (next.done) return;
-      yield next.value;
-    }
-  })();
-  return { head, all };
 }
 
 async function* countCompressed(source: AsyncIterable<Uint8Array>, counts: ByteCounts): AsyncGenerator<Uint8Array> {
@@ -106,7 +76,7 @@ export async function decodeEventLog(
 ): Promise<Decoded> {
   const limits = options.limits ?? DEFAULT_DECODE_LIMITS;
   const counts = options.counts ?? { compressed: 0, decompressed: 0 };
-  const { head, all } = await peek(countCompressed(source, counts), 512);
+  const { head, all } = await peekHead(countCompressed(source, counts), 512);
   const codec = detectCodec(head, options.name);
   const end: StreamEnd = { endMarker: codec !== "lz4" };
   const decoded = decoder(codec, all, end);
