@@ -2,9 +2,10 @@ import { availableParallelism } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { apiClient } from "./lib/api-client.ts";
 import { type BenchServer, startBenchServer } from "./lib/bench-server.ts";
+import { cpuCost } from "./lib/cpu-cost.ts";
 import { intFromEnv, listFromEnv } from "./lib/env.ts";
 import { type LoadSpec, type LoadSummary, runLoad } from "./lib/load.ts";
-import { type Measured, resultsTable, statusNotes } from "./lib/report.ts";
+import { type Measured, markdownTable, resultsTable, statusNotes } from "./lib/report.ts";
 import { PROJECT, type Seeded, seed } from "./lib/seed.ts";
 
 /**
@@ -98,6 +99,29 @@ function printReport(measured: Measured[], baseline: LoadSummary): void {
   }
 }
 
+/**
+ * What each request costs the server in CPU, one request at a time in-process (no sockets, no load generator on the
+ * cores), and the throughput that cost allows on one core. With N closed-loop clients, mean latency ≈ N ÷ throughput
+ * (Little's law), so a p99 under the target needs at least N ÷ target requests/s: this table says whether the code could
+ * get there on one core at all, which a latency percentile on a loaded machine cannot.
+ */
+async function printCpuCosts(server: BenchServer, list: Scenario[], connections: number): Promise<void> {
+  const needed = Math.ceil(connections / (TARGET_P99_MS / 1000));
+  const rows: string[][] = [];
+  for (const scenario of list) {
+    await waitForIdleJobs(server);
+    const headers: Record<string, string> = { authorization: `Bearer ${server.token}` };
+    if (scenario.body !== undefined) headers["content-type"] = "application/json";
+    const cost = await cpuCost(server.app, { method: scenario.method, urls: scenario.paths, headers, body: scenario.body });
+    const capacity = 1e6 / cost.cpuMicros;
+    rows.push([scenario.label, cost.cpuMicros.toFixed(0), capacity.toFixed(0), capacity >= needed ? "yes" : "no"]);
+  }
+  console.log(
+    `\nCPU per request, in-process, one at a time (${connections} clients need ≥ ${needed} req/s for p99 < ${TARGET_P99_MS} ms):`,
+  );
+  console.log(markdownTable(["scenario", "CPU µs/request", "req/s on one core", `≥ ${needed} req/s`], rows));
+}
+
 export async function run(): Promise<void> {
   const durationSeconds = intFromEnv("BENCH_DURATION", { fallback: 10, min: 1 });
   const connections = intFromEnv("BENCH_CONNECTIONS", { fallback: 200, min: 1 });
@@ -130,6 +154,7 @@ export async function run(): Promise<void> {
     }
     const baseline = measured[0]?.summary;
     if (baseline) printReport(measured, baseline);
+    await printCpuCosts(server, selected(scenarios(seeded)), connections);
   } finally {
     await server.close();
   }

@@ -1,6 +1,9 @@
+import type { App } from "../../src/app.ts";
 import { startBenchApp } from "./bench-app.ts";
 
 export interface BenchServer {
+  /** The app itself, for in-process measurements next to the HTTP ones. */
+  app: App;
   origin: string;
   token: string;
   /** Where the SQLite file lives (removed by `close`). */
@@ -22,6 +25,7 @@ export async function startBenchServer(): Promise<BenchServer> {
     const origin = await app.http.listen({ host: "127.0.0.1", port: 0 });
     const kysely = db.kysely;
     return {
+      app,
       origin,
       token,
       database: bench.database,

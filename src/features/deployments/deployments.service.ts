@@ -104,6 +104,7 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
           )
           .catch(() => undefined)
       : undefined;
+    let created: DeploymentRecord | undefined;
     try {
       const existing = await db.transaction().execute(async (tx) => {
         // Checked again inside the transaction, in this order: a deployment that ends between the two reads is
@@ -119,11 +120,15 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
           at: at.toISOString(),
         });
         // Rollbacks restore what ran before and skip approval; deploys to an environment with a policy wait for it.
-        await store.insertDeployment(tx, {
+        created = await store.insertDeployment(tx, {
           id,
           projectId: project.id,
+          projectSlug: project.slug,
           environmentId: env.id,
+          environmentName: env.name,
+          environmentSpec: env.spec,
           releaseId: release.id,
+          releaseVersion: release.version,
           kind: input.kind,
           status: policy ? "pending_approval" : "queued",
           createdBy: input.actor,
@@ -183,7 +188,7 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
       if (!open) throw error;
       return { deployment: presentDeployment(open), created: false };
     }
-    return { deployment: presentDeployment(await record(id)), created: true };
+    return { deployment: presentDeployment(created ?? (await record(id))), created: true };
   }
 
   /** Evaluates the environment's gates; failing ones refuse the promotion unless overridden with a reason. */

@@ -74,15 +74,20 @@ function toDeployment(row: JoinedRow): DeploymentRecord {
 export interface NewDeployment {
   id: string;
   projectId: string;
+  projectSlug: string;
   environmentId: string;
+  environmentName: string;
+  environmentSpec: EnvironmentSpec;
   releaseId: string;
+  releaseVersion: string;
   kind: DeploymentKind;
   status: "queued" | "pending_approval";
   createdBy: string | null;
   createdAt: string;
 }
 
-export async function insertDeployment(db: Queryable, d: NewDeployment): Promise<void> {
+/** Inserts the deployment and returns it as `findDeployment` would read it back, without reading it back. */
+export async function insertDeployment(db: Queryable, d: NewDeployment): Promise<DeploymentRecord> {
   await db
     .insertInto("deployments")
     .values({
@@ -111,6 +116,23 @@ export async function insertDeployment(db: Queryable, d: NewDeployment): Promise
       updated_at: d.createdAt,
     })
     .execute();
+  return {
+    ...d,
+    reason: null,
+    stepIndex: 0,
+    stepAttempt: 0,
+    stepState: null,
+    stepDeadline: null,
+    externalId: null,
+    externalUrl: null,
+    callbackTokenHash: null,
+    callbackResult: null,
+    cancelRequested: false,
+    logOmittedLines: 0,
+    logOmittedBytes: 0,
+    startedAt: null,
+    finishedAt: null,
+  };
 }
 
 export async function findDeployment(db: Queryable, id: string): Promise<DeploymentRecord | undefined> {
