@@ -39,7 +39,8 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     output += chunk.toString();
   });
   const url = `http://127.0.0.1:${port}`;
-  const until = Date.now() + 30_000;
+  // Generous: tsx compiles the whole server on start, which takes long on a loaded 2-core machine.
+  const until = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${output}`);
     try {
@@ -47,7 +48,11 @@ export async function startServerProcess(env: Record<string, string>): Promise<S
     } catch {
       // not listening yet
     }
-    if (Date.now() > until) throw new Error(`server did not become ready:\n${output}`);
+    if (Date.now() > until) {
+      // Never leave the child behind: it would hold the port and the database for the rest of the run.
+      child.kill("SIGKILL");
+      throw new Error(`server did not become ready in 60 s:\n${output}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return {

@@ -71,20 +71,20 @@ function toDeployment(row: JoinedRow): DeploymentRecord {
   };
 }
 
-export interface NewDeployment {
-  id: string;
-  projectId: string;
-  projectSlug: string;
-  environmentId: string;
-  environmentName: string;
-  environmentSpec: EnvironmentSpec;
-  releaseId: string;
-  releaseVersion: string;
-  kind: DeploymentKind;
-  status: "queued" | "pending_approval";
-  createdBy: string | null;
-  createdAt: string;
-}
+export type NewDeployment = Pick<
+  DeploymentRecord,
+  | "id"
+  | "projectId"
+  | "projectSlug"
+  | "environmentId"
+  | "environmentName"
+  | "environmentSpec"
+  | "releaseId"
+  | "releaseVersion"
+  | "kind"
+  | "createdBy"
+  | "createdAt"
+> & { status: "queued" | "pending_approval" };
 
 /** Inserts the deployment and returns it as `findDeployment` would read it back, without reading it back. */
 export async function insertDeployment(db: Queryable, d: NewDeployment): Promise<DeploymentRecord> {

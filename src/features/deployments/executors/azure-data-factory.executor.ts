@@ -1,7 +1,7 @@
 import { type Static, Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
 import { clientCredentialsToken } from "./azure-ad.token.ts";
-import { DurationSchema, durationMs } from "./executor.schema.ts";
+import { DurationSchema, durationMs, HttpUrlSchema } from "./executor.schema.ts";
 import type { ExecutionContext, Executor, StepOutcome } from "./executor.types.ts";
 import { TerminalError } from "./executor.types.ts";
 import { keepPolling, POLL_RETRY, pollDelay, progress, throwIfAborted, timedOut, timeoutError, tryCancel } from "./remote-run.ts";
@@ -13,12 +13,7 @@ const API_VERSION = "2018-06-01";
 const DEFAULT_TIMEOUT = "6h";
 const DEFAULT_POLL = "15s";
 
-const UrlSchema = (description: string, fallback: string) =>
-  Type.Refine(
-    Type.String({ minLength: 1, default: fallback, description }),
-    (url) => isHttpUrl(url),
-    (url) => `${JSON.stringify(url)} is not an http(s) URL`,
-  );
+const UrlSchema = (description: string, fallback: string) => HttpUrlSchema({ default: fallback, description });
 
 const ParameterValue = Type.Union([Type.String(), Type.Number(), Type.Boolean()]);
 
@@ -252,13 +247,4 @@ function failure(response: TargetResponse, what: string): TerminalError {
   const message = stringField(error, "message") ?? snippet(response.text);
   if (isOk(response)) return new TerminalError(`${what}: unexpected answer ${snippet(response.text)}`);
   return terminalFor(response, what, `${code ? `${code}: ` : ""}${message}`);
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
 }

@@ -2,7 +2,7 @@ import { type Static, Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
 import { sha256Hex } from "../../../shared/hashing.ts";
 import { clientCredentialsToken } from "./azure-ad.token.ts";
-import { DurationSchema, durationMs } from "./executor.schema.ts";
+import { DurationSchema, durationMs, HttpUrlSchema } from "./executor.schema.ts";
 import { type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executor.types.ts";
 import { keepPolling, POLL_RETRY, pollDelay, progress, throwIfAborted, timedOut, timeoutError, tryCancel } from "./remote-run.ts";
 import { field, isOk, requestTarget, snippet, stringField, type TargetResponse, terminalFor } from "./target.http.ts";
@@ -15,11 +15,7 @@ const TRACE_LINES = 30;
 export const DatabricksConfigSchema = Type.Refine(
   Type.Object(
     {
-      host: Type.Refine(
-        Type.String({ minLength: 1, description: "Workspace URL, e.g. https://adb-123.4.azuredatabricks.net" }),
-        (url) => isHttpUrl(url),
-        (url) => `${JSON.stringify(url)} is not an http(s) URL`,
-      ),
+      host: HttpUrlSchema({ description: "Workspace URL, e.g. https://adb-123.4.azuredatabricks.net" }),
       jobId: Type.Integer({ minimum: 1, description: "The job to run (run-now)" }),
       jobParameters: Type.Optional(
         Type.Record(Type.String({ minLength: 1 }), Type.String(), { description: "job_parameters sent with every run" }),
@@ -257,13 +253,4 @@ function failure(response: TargetResponse, what: string): TerminalError {
   const code = stringField(response.json, "error_code");
   const message = stringField(response.json, "message") ?? snippet(response.text);
   return terminalFor(response, what, `${code ? `${code}: ` : ""}${message}`);
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
 }

@@ -30,6 +30,24 @@ export function NamedStringsSchema(options: { name: RegExp; what: string; descri
   );
 }
 
+export function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === "http:" || url.protocol === "https:";
+  } catch {
+    return false;
+  }
+}
+
+/** An http(s) URL a target is called at; anything else is refused when the config is applied. */
+export function HttpUrlSchema(options: { description: string; default?: string }) {
+  return Type.Refine(
+    Type.String({ minLength: 1, ...options }),
+    (url) => isHttpUrl(url),
+    (url) => `${JSON.stringify(url)} is not an http(s) URL`,
+  );
+}
+
 /** Milliseconds of a validated duration; `fallback` when the field is absent. */
 export function durationMs(value: string | number | undefined, fallback: string): number {
   const ms = parseDuration(value ?? fallback);

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { type Static, Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
-import { DurationSchema, durationMs } from "./executor.schema.ts";
+import { DurationSchema, durationMs, HttpUrlSchema } from "./executor.schema.ts";
 import { cancelledError, type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executor.types.ts";
 import {
   fillRelease,
@@ -41,15 +41,7 @@ export const GitHubActionsConfigSchema = Type.Object(
     ),
     token: Type.String({ minLength: 1, description: "Token with actions:write, e.g. ${secret:GITHUB_TOKEN}" }),
     apiUrl: Type.Optional(
-      Type.Refine(
-        Type.String({
-          minLength: 1,
-          default: "https://api.github.com",
-          description: "API root (GitHub Enterprise: https://host/api/v3)",
-        }),
-        (url) => isHttpUrl(url),
-        (url) => `${JSON.stringify(url)} is not an http(s) URL`,
-      ),
+      HttpUrlSchema({ default: "https://api.github.com", description: "API root (GitHub Enterprise: https://host/api/v3)" }),
     ),
     timeout: Type.Optional(DurationSchema({ default: DEFAULT_TIMEOUT, description: "Cancel the run after this long" })),
     pollInterval: Type.Optional(DurationSchema({ default: DEFAULT_POLL, description: "Shortest pause between polls" })),
@@ -238,13 +230,4 @@ function rateLimited(status: number, headers: Headers): { retryAfterMs?: number 
 function failure(response: TargetResponse, what: string): TerminalError {
   if (isOk(response)) return new TerminalError(`${what}: unexpected answer ${snippet(response.text)}`);
   return terminalFor(response, what, stringField(response.json, "message") ?? snippet(response.text));
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
 }

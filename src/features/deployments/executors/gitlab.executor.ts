@@ -1,6 +1,6 @@
 import { type Static, Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
-import { DurationSchema, durationMs } from "./executor.schema.ts";
+import { DurationSchema, durationMs, HttpUrlSchema } from "./executor.schema.ts";
 import { type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executor.types.ts";
 import {
   fillRelease,
@@ -34,11 +34,7 @@ export const GitLabConfigSchema = Type.Object(
     ),
     token: Type.String({ minLength: 1, description: "Access token with api scope, e.g. ${secret:GITLAB_TOKEN}" }),
     apiUrl: Type.Optional(
-      Type.Refine(
-        Type.String({ minLength: 1, default: "https://gitlab.com/api/v4", description: "API root of self-managed GitLab" }),
-        (url) => isHttpUrl(url),
-        (url) => `${JSON.stringify(url)} is not an http(s) URL`,
-      ),
+      HttpUrlSchema({ default: "https://gitlab.com/api/v4", description: "API root of self-managed GitLab" }),
     ),
     timeout: Type.Optional(DurationSchema({ default: DEFAULT_TIMEOUT, description: "Cancel the pipeline after this long" })),
     pollInterval: Type.Optional(DurationSchema({ default: DEFAULT_POLL, description: "Shortest pause between polls" })),
@@ -176,13 +172,4 @@ function failure(response: TargetResponse, what: string): TerminalError {
         ? JSON.stringify(message)
         : (stringField(response.json, "error") ?? snippet(response.text));
   return terminalFor(response, what, text);
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
 }

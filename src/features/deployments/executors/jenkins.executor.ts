@@ -1,6 +1,6 @@
 import { type Static, Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
-import { DurationSchema, durationMs } from "./executor.schema.ts";
+import { DurationSchema, durationMs, HttpUrlSchema } from "./executor.schema.ts";
 import { type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executor.types.ts";
 import {
   fillReleaseAll,
@@ -22,11 +22,7 @@ const CONSOLE_TAIL_LINES = 30;
 
 export const JenkinsConfigSchema = Type.Object(
   {
-    url: Type.Refine(
-      Type.String({ minLength: 1, description: "Jenkins root URL, e.g. https://ci.example.com/jenkins" }),
-      (url) => isHttpUrl(url),
-      (url) => `${JSON.stringify(url)} is not an http(s) URL`,
-    ),
+    url: HttpUrlSchema({ description: "Jenkins root URL, e.g. https://ci.example.com/jenkins" }),
     job: Type.String({ minLength: 1, description: "Job name; folders with /, e.g. data/deploy-transcripts" }),
     parameters: Type.Optional(
       Type.Record(Type.String({ minLength: 1 }), Type.String(), {
@@ -219,13 +215,4 @@ function failure(response: TargetResponse, what: string): TerminalError {
   if (isOk(response))
     return new TerminalError(`${what}: unexpected answer (no queue item in Location) ${snippet(response.text)}`);
   return terminalFor(response, what, snippet(response.text.replace(/<[^>]+>/g, " ")));
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
 }

@@ -2,7 +2,7 @@ import { type Static, Type } from "typebox";
 import { causeOf } from "../../../shared/delivery.ts";
 import { formatDuration } from "../../../shared/duration.ts";
 import { hmacSha256Hex } from "../../../shared/hashing.ts";
-import { DurationSchema, durationMs, NamedStringsSchema } from "./executor.schema.ts";
+import { DurationSchema, durationMs, HttpUrlSchema, isHttpUrl, NamedStringsSchema } from "./executor.schema.ts";
 import {
   cancelledError,
   type ExecutionContext,
@@ -18,11 +18,7 @@ const BODY_SNIPPET_CHARS = 500;
 
 export const WebhookConfigSchema = Type.Object(
   {
-    url: Type.Refine(
-      Type.String({ minLength: 1, description: "Where to POST the deployment (http or https)" }),
-      (url) => isHttpUrl(url),
-      (url) => `${JSON.stringify(url)} is not an http(s) URL`,
-    ),
+    url: HttpUrlSchema({ description: "Where to POST the deployment (http or https)" }),
     secret: Type.Optional(
       Type.String({ minLength: 1, description: "Signs the body: X-Stagegate-Signature: sha256=<HMAC-SHA256 hex of the body>" }),
     ),
@@ -157,13 +153,4 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (/^\d+$/.test(text)) return Number(text) * 1000;
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    const url = new URL(text);
-    return url.protocol === "http:" || url.protocol === "https:";
-  } catch {
-    return false;
-  }
 }
