@@ -19,6 +19,8 @@ export interface RunsTable {
   created_at: string;
   ended_at: string | null;
   updated_at: string;
+  /** When retention deleted the run's log records and metric samples (the run, its counts and alerts stay). */
+  purged_at: string | null;
 }
 
 /** One log record. `ts` is epoch milliseconds (integers sort and bucket fast on both dialects); `id` breaks ties. */
@@ -51,6 +53,8 @@ export interface RunNodesTable {
   warn: number;
   error: number;
   fatal: number;
+  /** Estimated stored size of the node's log records (message + attributes + a fixed overhead each), for retention. */
+  bytes: Generated<number>;
 }
 
 /** Error and fatal records grouped by fingerprint (message with numbers, ids, paths and hex normalised). */

@@ -36,6 +36,7 @@ const MAX_BACKOFF_MS = 5 * 60_000;
 export class JobRunner {
   readonly #options: JobRunnerOptions;
   readonly #handlers = new Map<string, JobHandler>();
+  readonly #startTasks: Array<() => Promise<void>> = [];
   readonly #owner = newId("worker");
   readonly #active = new Map<string, Promise<void>>();
   #stopping = new AbortController();
@@ -51,6 +52,11 @@ export class JobRunner {
 
   register(type: string, handler: JobHandler): void {
     this.#handlers.set(type, handler);
+  }
+
+  /** Work to do each time the runner starts, e.g. making sure a recurring job exists on a database that predates it. */
+  atStart(task: () => Promise<void>): void {
+    this.#startTasks.push(task);
   }
 
   /** Enqueues inside the caller's transaction; the job becomes visible when it commits. */
@@ -76,6 +82,9 @@ export class JobRunner {
     if (this.#started) return;
     this.#started = true;
     this.#stopping = new AbortController();
+    for (const task of this.#startTasks) {
+      task().catch((error: unknown) => this.#options.logger.error({ err: error }, "job runner start task failed"));
+    }
     this.#loop = this.#run();
   }
 

@@ -17,4 +17,5 @@ export { ApiError } from "./errors.ts";
 export * from "./flags/index.ts";
 export { type PageRequest, paginate } from "./paginate.ts";
 export type { ByteSource, CommitKindReport, CommitReport, ReportRunQuery, UploadReportOptions } from "./reports.ts";
+export { type IngestAnswer, type LogQuery, type LogRecordDto, type RunDto, RunsClient } from "./runs.ts";
 export type { StagegateClientOptions } from "./transport.ts";

@@ -1,7 +1,8 @@
 import type { Command } from "commander";
+import type { LogRecordDto } from "../../sdk/runs.ts";
 import type { CliContext } from "../context.ts";
 import { examples, integerIn } from "../options.ts";
-import { type LogRecordDto, runsApi } from "./run-client.ts";
+import { runsApi } from "./run-client.ts";
 
 const COLOURS: Record<string, string> = { error: "31", fatal: "35", warn: "33", info: "32", debug: "90", trace: "90" };
 

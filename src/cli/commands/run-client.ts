@@ -1,115 +1,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { readLines } from "../../sdk/lines.ts";
-import { ApiTransport, path } from "../../sdk/transport.ts";
+import { RunsClient } from "../../sdk/runs.ts";
 import { ADMIN_TOKEN_FILE, type CliContext } from "../context.ts";
 import { storedCredential } from "../credentials.ts";
-
-/** Shapes of the runs API (the server's route schemas in features/runs are the contract). */
-export interface RunDto {
-  id: string;
-  project: string;
-  name: string;
-  environment: string | null;
-  releaseVersion: string | null;
-  status: string;
-  createdAt: string;
-  endedAt: string | null;
-  durationMs: number;
-  ingestToken?: string;
-}
-
-export interface LogRecordDto {
-  id: number;
-  ts: string;
-  node: string;
-  level: string;
-  msg: string;
-  attributes: Record<string, unknown> | null;
-}
-
-export interface LogQuery {
-  node?: string;
-  level?: string;
-  q?: string;
-  order?: "asc" | "desc";
-  limit?: number;
-  cursor?: string;
-}
-
-export interface IngestAnswer {
-  accepted: number;
-  rejected: number;
-  errors: { line: number; reason: string }[];
-}
-
-/**
- * The runs part of the API, on the SDK's transport. Kept beside the commands until the SDK grows a runs client
- * (src/sdk/ belongs to another area); it uses only the SDK's public transport.
- */
-export class RunsApi extends ApiTransport {
-  createRun(
-    project: string,
-    body: {
-      name: string;
-      environment?: string;
-      releaseVersion?: string;
-      externalId?: string;
-      attributes?: Record<string, string>;
-    },
-  ): Promise<RunDto> {
-    return this.json(path`/api/v1/projects/${project}/runs`, { method: "POST", json: body });
-  }
-
-  getRun(id: string): Promise<RunDto> {
-    return this.json(path`/api/v1/runs/${id}`);
-  }
-
-  endRun(id: string, status: "succeeded" | "failed" | "unknown"): Promise<RunDto> {
-    return this.json(path`/api/v1/runs/${id}/end`, { method: "POST", json: { status } });
-  }
-
-  logs(id: string, query: LogQuery): Promise<{ items: LogRecordDto[]; nextCursor: string | null }> {
-    return this.json(path`/api/v1/runs/${id}/logs`, { query: { ...query } });
-  }
-
-  /** Records as the server streams them (SSE `record` events) until the run ends or `signal` aborts. */
-  async *tail(id: string, query: LogQuery & { follow: boolean }, signal?: AbortSignal): AsyncGenerator<LogRecordDto> {
-    const { response } = await this.send(path`/api/v1/runs/${id}/logs/tail`, {
-      query: { ...query },
-      accept: "text/event-stream",
-      ...(signal ? { signal } : {}),
-    });
-    if (!response.body) return;
-    let event = "";
-    try {
-      for await (const line of readLines(response.body)) {
-        if (line.startsWith("event: ")) event = line.slice(7);
-        else if (line.startsWith("data: ") && event === "record") yield JSON.parse(line.slice(6)) as LogRecordDto;
-        else if (line === "" && event === "end") return;
-      }
-    } catch (error) {
-      if (signal?.aborted) return;
-      throw error;
-    }
-  }
-
-  pushMetrics(id: string, format: "prometheus" | "nvidia-smi", body: string, query: { node?: string; intervalMs?: number }) {
-    return this.json<IngestAnswer>(path`/api/v1/runs/${id}/metrics/${format}`, {
-      method: "POST",
-      query: { ...query },
-      text: { body, contentType: format === "prometheus" ? "text/plain" : "text/csv" },
-    });
-  }
-
-  pushLogs(id: string, ndjson: string, node?: string) {
-    return this.json<IngestAnswer>(path`/api/v1/runs/${id}/logs`, {
-      method: "POST",
-      query: { node },
-      text: { body: ndjson, contentType: "application/x-ndjson" },
-    });
-  }
-}
 
 function adminToken(): string | undefined {
   const file = resolve(ADMIN_TOKEN_FILE);
@@ -117,8 +10,8 @@ function adminToken(): string | undefined {
 }
 
 /** The same credentials the other commands use: --token / STAGEGATE_TOKEN, the stored login, the local admin token. */
-export function runsApi(ctx: CliContext): RunsApi {
+export function runsApi(ctx: CliContext): RunsClient {
   const { server, token } = ctx.options;
   const resolved = token ?? storedCredential(server)?.token ?? adminToken();
-  return new RunsApi({ baseUrl: server, userAgent: "stagegate-cli/0.1.0", ...(resolved ? { token: resolved } : {}) });
+  return new RunsClient({ baseUrl: server, userAgent: "stagegate-cli/0.1.0", ...(resolved ? { token: resolved } : {}) });
 }

@@ -1,7 +1,7 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { basename, join } from "node:path";
+import { crc32, deflateRawSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { runCli } from "../../../test/helpers/cli.ts";
@@ -90,32 +90,41 @@ describe("stagegate run create, logs tail, metrics push", () => {
 
   it("imports a Databricks cluster log folder: log4j with stacks, rotated .gz, Python tracebacks, executor stderr", async () => {
     const run = JSON.parse((await cli("run", "create", "-p", "ml", "--name", "etl", "-o", "json")).stdout) as { id: string };
-    const day = new Date(Date.now() - 86_400_000);
-    const stamp = (s: number) => {
-      const d = new Date(day.getTime() + s * 1000);
-      const two = (n: number) => String(n).padStart(2, "0");
-      return `${two(d.getUTCFullYear() % 100)}/${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
-    };
-    const dir = mkdtempSync(join(tmpdir(), "cluster-logs-"));
-    mkdirSync(join(dir, "driver"));
-    mkdirSync(join(dir, "executor/app-20260501-0001/3"), { recursive: true });
-    writeFileSync(
-      join(dir, "driver/log4j-active.log"),
-      `${stamp(1)} INFO SparkContext: Running Spark version 3.5.0\n${stamp(5)} ERROR TaskSetManager: Task 7 in stage 2.0 failed 4 times\norg.apache.spark.SparkException: Job aborted\n\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages(DAGScheduler.scala:2790)\nCaused by: java.lang.OutOfMemoryError: Java heap space\n`,
-    );
-    writeFileSync(join(dir, "driver/log4j-old.log.gz"), gzipSync(`${stamp(0)} WARN Utils: Service 'SparkUI' could not bind\n`));
-    writeFileSync(
-      join(dir, "driver/stdout"),
-      'loading data\nTraceback (most recent call last):\n  File "/databricks/driver/job.py", line 12, in <module>\n    run()\nValueError: column "amount" is empty\n',
-    );
-    writeFileSync(
-      join(dir, "executor/app-20260501-0001/3/stderr"),
-      `${stamp(4)} ERROR Executor: Exception in task 7.3 in stage 2.0 (TID 42)\n`,
-    );
+    const dir = clusterLogDir();
     const imported = await cli("run", "import-logs", run.id, dir);
+    await expectImported(run.id, imported);
+  });
+
+  it("imports the same logs from a zip of the folder, and refuses a zip bomb before inflating it", async () => {
+    const run = JSON.parse((await cli("run", "create", "-p", "ml", "--name", "etl-zip", "-o", "json")).stdout) as { id: string };
+    const dir = clusterLogDir();
+    const zip = join(dir, "..", `${basename(dir)}.zip`);
+    // With the cluster's folder name on top, as Databricks' download has it, and a file that is no log.
+    writeZip(zip, [
+      ...["driver/log4j-active.log", "driver/log4j-old.log.gz", "driver/stdout", "executor/app-20260501-0001/3/stderr"].map(
+        (name) => ({ name: `0501-abc/${name}`, data: readFileSync(join(dir, name)) }),
+      ),
+      { name: "0501-abc/eventlog/app.json", data: Buffer.from("{}") },
+    ]);
+    const imported = await cli("run", "import-logs", run.id, zip);
+    await expectImported(run.id, imported);
+
+    const bomb = join(dir, "..", `${basename(dir)}-bomb.zip`);
+    writeZip(bomb, [{ name: "driver/stdout", data: Buffer.alloc(8 * 1024 * 1024, 0x61) }]);
+    expect(statSync(bomb).size).toBeLessThan(64 * 1024);
+    const refused = await cli("run", "import-logs", run.id, bomb);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/driver\/stdout: compressed \d+:1/);
+    const notZip = join(dir, "driver/stdout");
+    const wrong = await cli("run", "import-logs", run.id, notZip);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toMatch(/not a readable zip archive/);
+  });
+
+  async function expectImported(runId: string, imported: { code: number; stdout: string; stderr: string }) {
     expect(imported.code, imported.stderr).toBe(0);
     expect(imported.stdout).toMatch(/^6 records from 4 files imported/);
-    const records = (await t.request({ method: "GET", url: `/api/v1/runs/${run.id}/logs` })).json<{
+    const records = (await t.request({ method: "GET", url: `/api/v1/runs/${runId}/logs` })).json<{
       items: { node: string; level: string; msg: string; attributes: Record<string, string> }[];
     }>().items;
     expect(records.map((r) => [r.node, r.level, r.msg])).toEqual(
@@ -133,10 +142,80 @@ describe("stagegate run create, logs tail, metrics push", () => {
     // log4j records in time order across the driver, its rotated file and the executor.
     const timed = records.filter((r) => r.attributes.logger).map((r) => r.msg.slice(0, 12));
     expect(timed).toEqual(["Service 'Spa", "Running Spar", "Exception in", "Task 7 in st"]);
-  });
+  }
 
   it("exits 3 for an unknown run and 2 without a format", async () => {
     expect((await cli("logs", "tail", "run_nope")).code).toBe(3);
     expect((await cli("metrics", "push", "run_nope", QUERY_CSV)).code).toBe(2);
   });
 });
+
+/** A Databricks-like cluster log folder: driver log4j with a stack, a rotated .gz, a Python traceback, executor stderr. */
+function clusterLogDir(): string {
+  const day = new Date(Date.now() - 86_400_000);
+  const stamp = (s: number) => {
+    const d = new Date(day.getTime() + s * 1000);
+    const two = (n: number) => String(n).padStart(2, "0");
+    return `${two(d.getUTCFullYear() % 100)}/${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+  };
+  const dir = mkdtempSync(join(tmpdir(), "cluster-logs-"));
+  mkdirSync(join(dir, "driver"));
+  mkdirSync(join(dir, "executor/app-20260501-0001/3"), { recursive: true });
+  writeFileSync(
+    join(dir, "driver/log4j-active.log"),
+    `${stamp(1)} INFO SparkContext: Running Spark version 3.5.0\n${stamp(5)} ERROR TaskSetManager: Task 7 in stage 2.0 failed 4 times\norg.apache.spark.SparkException: Job aborted\n\tat org.apache.spark.scheduler.DAGScheduler.failJobAndIndependentStages(DAGScheduler.scala:2790)\nCaused by: java.lang.OutOfMemoryError: Java heap space\n`,
+  );
+  writeFileSync(join(dir, "driver/log4j-old.log.gz"), gzipSync(`${stamp(0)} WARN Utils: Service 'SparkUI' could not bind\n`));
+  writeFileSync(
+    join(dir, "driver/stdout"),
+    'loading data\nTraceback (most recent call last):\n  File "/databricks/driver/job.py", line 12, in <module>\n    run()\nValueError: column "amount" is empty\n',
+  );
+  writeFileSync(
+    join(dir, "executor/app-20260501-0001/3/stderr"),
+    `${stamp(4)} ERROR Executor: Exception in task 7.3 in stage 2.0 (TID 42)\n`,
+  );
+  return dir;
+}
+
+/** A minimal zip writer (deflate, no data descriptors), so the test builds its archive instead of committing one. */
+function writeZip(path: string, entries: { name: string; data: Buffer }[]): void {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const { name, data } of entries) {
+    const packed = deflateRawSync(data);
+    const fileName = Buffer.from(name);
+    const crc = crc32(data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(8, 8);
+    local.writeUInt16LE(0x21, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(packed.length, 18);
+    local.writeUInt32LE(data.length, 22);
+    local.writeUInt16LE(fileName.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(8, 10);
+    central.writeUInt16LE(0x21, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(packed.length, 20);
+    central.writeUInt32LE(data.length, 24);
+    central.writeUInt16LE(fileName.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, fileName, packed);
+    centrals.push(central, fileName);
+    offset += local.length + fileName.length + packed.length;
+  }
+  const directory = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  writeFileSync(path, Buffer.concat([...locals, directory, end]));
+}

@@ -1,70 +1,77 @@
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
-import { gunzipSync } from "node:zlib";
+import { statSync } from "node:fs";
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { examples } from "../options.ts";
 import { runsApi } from "./run-client.ts";
 import { nodeOfPath, parseSparkLog } from "./run-logs.parser.ts";
+import { ArchiveError, folderFiles, type LogFiles, zipFiles } from "./run-logs.sources.ts";
 
-const LOG_FILE = /(^|[\\/])(stdout|stderr|log4j[^\\/]*\.log)([-.][^\\/]*)?(\.gz)?$/;
 const BATCH = 5000;
 
-function files(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...files(path));
-    else if (LOG_FILE.test(path)) out.push(path);
+async function open(source: string): Promise<LogFiles> {
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(source).isDirectory();
+  } catch (error) {
+    throw new UsageError(`cannot read ${source}: ${(error as Error).message}`, { cause: error });
   }
-  return out.sort();
+  try {
+    return isDirectory ? folderFiles(source) : await zipFiles(source);
+  } catch (error) {
+    throw new UsageError(
+      isDirectory
+        ? `cannot read the folder ${source}: ${(error as Error).message}`
+        : `${(error as Error).message} (give a cluster-log folder or a .zip of one)`,
+      { cause: error },
+    );
+  }
 }
 
 export function registerRunImportLogs(run: Command, ctx: CliContext): void {
   run
     .command("import-logs")
-    .description("import a Databricks/Spark cluster log folder: driver stdout/stderr/log4j (also rotated .gz), executor stderr")
+    .description(
+      "import a Databricks/Spark cluster log folder or zip: driver stdout/stderr/log4j (also rotated .gz), executor stderr",
+    )
     .argument("<run>", "run id")
-    .argument("<dir>", "the cluster log folder (e.g. a copy of dbfs:/cluster-logs/<cluster-id>)")
+    .argument("<dir|zip>", "the cluster log folder (e.g. a copy of dbfs:/cluster-logs/<cluster-id>) or a .zip of it")
     .addHelpText(
       "after",
-      examples("databricks fs cp -r dbfs:/cluster-logs/0501-abc ./logs && stagegate run import-logs run_01jd… ./logs"),
+      examples(
+        "databricks fs cp -r dbfs:/cluster-logs/0501-abc ./logs && stagegate run import-logs run_01jd… ./logs",
+        "stagegate run import-logs run_01jd… ./0501-abc-cluster-logs.zip",
+      ),
     )
-    .action(async (runId: string, dir: string) => {
-      let found: string[];
+    .action(async (runId: string, source: string) => {
+      const found = await open(source);
       try {
-        if (!statSync(dir).isDirectory()) throw new Error("not a directory");
-        found = files(dir);
+        await importFiles(ctx, runId, found);
       } catch (error) {
-        throw new UsageError(`cannot read the folder ${dir}: ${(error as Error).message} (zip archives: unzip first)`, {
-          cause: error,
-        });
+        throw error instanceof ArchiveError ? new UsageError(error.message, { cause: error }) : error;
+      } finally {
+        found.close();
       }
-      const api = runsApi(ctx);
-      let accepted = 0;
-      let rejected = 0;
-      for (const path of found) {
-        const raw = readFileSync(path);
-        const text = (path.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8");
-        const name = relative(dir, path);
-        const records = parseSparkLog(text, { file: name, node: nodeOfPath(name) });
-        for (let i = 0; i < records.length; i += BATCH) {
-          const answer = await api.pushLogs(
-            runId,
-            records
-              .slice(i, i + BATCH)
-              .map((r) => JSON.stringify(r))
-              .join("\n"),
-          );
-          accepted += answer.accepted;
-          rejected += answer.rejected;
-        }
-        ctx.note(`${name}: ${records.length} records`);
-      }
-      ctx.emit(
-        { files: found.length, accepted, rejected },
-        (r) => `${r.accepted} records from ${r.files} files imported${r.rejected ? `, ${r.rejected} rejected` : ""}`,
-      );
     });
+}
+
+async function importFiles(ctx: CliContext, runId: string, found: LogFiles): Promise<void> {
+  const api = runsApi(ctx);
+  let accepted = 0;
+  let rejected = 0;
+  for (const file of found.files) {
+    const text = (await file.read()).toString("utf8");
+    const records = parseSparkLog(text, { file: file.name, node: nodeOfPath(file.name) });
+    for (let i = 0; i < records.length; i += BATCH) {
+      const batch = records.slice(i, i + BATCH).map((r) => JSON.stringify(r));
+      const answer = await api.pushLogs(runId, batch.join("\n"));
+      accepted += answer.accepted;
+      rejected += answer.rejected;
+    }
+    ctx.note(`${file.name}: ${records.length} records`);
+  }
+  ctx.emit(
+    { files: found.files.length, accepted, rejected },
+    (r) => `${r.accepted} records from ${r.files} files imported${r.rejected ? `, ${r.rejected} rejected` : ""}`,
+  );
 }

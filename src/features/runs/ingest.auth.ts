@@ -1,4 +1,6 @@
 import { DomainError } from "../../shared/errors.ts";
+import { sha256Hex } from "../../shared/hashing.ts";
+import { createRateLimiter } from "../../shared/rate-limit.ts";
 import { type Actor, atLeast, roleIn } from "../../shared/roles.ts";
 import type { RunsService } from "./runs.service.ts";
 import type { RunRecord } from "./runs.types.ts";
@@ -7,6 +9,8 @@ export interface IngestAuthDeps {
   runs: Pick<RunsService, "runForToken" | "getRun">;
   /** Authenticates an API token (the auth feature's TokensService.authenticate). */
   authenticate: (secret: string | undefined) => Promise<Actor>;
+  /** Ingest requests per second per token, bursts up to one second's worth; 0 = no limit. */
+  ratePerSecond?: number;
 }
 
 export type IngestCredentials = { kind: "run"; run: RunRecord } | { kind: "actor"; actor: Actor };
@@ -32,6 +36,17 @@ export function mayWrite(credentials: IngestCredentials, run: RunRecord): string
  * developer role in the run's project.
  */
 export function createIngestAuth(deps: IngestAuthDeps) {
+  const limiter = createRateLimiter(deps.ratePerSecond ?? 0);
+
+  /**
+   * Seconds the sender of this Authorization header must wait (0 = go ahead). Checked before the body is read or the
+   * token looked up, so a runaway client costs a hash. Keyed by the token's hash: no secret is kept in memory.
+   */
+  function throttle(header: string | undefined): number {
+    const token = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+    return token ? limiter.take(sha256Hex(token)) : 0;
+  }
+
   async function credentials(token: string | undefined): Promise<IngestCredentials> {
     if (!token) throw new DomainError("unauthorized", "Send the run's ingest token or an API token: Authorization: Bearer …");
     if (token.startsWith("sgr_")) {
@@ -51,7 +66,7 @@ export function createIngestAuth(deps: IngestAuthDeps) {
     return run;
   }
 
-  return { credentials, authorize };
+  return { credentials, authorize, throttle };
 }
 
 export type IngestAuth = ReturnType<typeof createIngestAuth>;

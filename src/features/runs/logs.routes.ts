@@ -2,11 +2,12 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { ErrorBody } from "../../shared/api.ts";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
+import { ingestLimit } from "./ingest-limit.routes.ts";
 import type { LogsService } from "./logs.service.ts";
 import type { RunsService } from "./runs.service.ts";
 import { IngestResultSchema, LogRecordSchema } from "./runs.types.ts";
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody };
 const RunParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 const LogsQuery = Type.Object({
   node: Type.Optional(Type.String({ maxLength: 2000, description: "a node, or several separated by commas" })),
@@ -34,6 +35,7 @@ export function logsRoutes(deps: { runs: RunsService; logs: LogsService; auth: I
       {
         // Workers send the run's own ingest token, which the API-token hook does not know: this route checks it.
         config: { public: true },
+        onRequest: ingestLimit(auth),
         schema: {
           tags: ["runs"],
           summary: "Send log records as NDJSON (one JSON object per line: ts, level, msg, node, …; plain text lines too)",

@@ -55,7 +55,19 @@ function deltas(records: LogRecordInput[], seenAt: number) {
   for (const r of records) {
     let n = nodes.get(r.node);
     if (!n) {
-      n = { node: r.node, firstTs: r.ts, lastTs: r.ts, seenAt, records: 0, debug: 0, info: 0, warn: 0, error: 0, fatal: 0 };
+      n = {
+        node: r.node,
+        firstTs: r.ts,
+        lastTs: r.ts,
+        seenAt,
+        records: 0,
+        debug: 0,
+        info: 0,
+        warn: 0,
+        error: 0,
+        fatal: 0,
+        bytes: 0,
+      };
       nodes.set(r.node, n);
     }
     n.records++;
@@ -151,7 +163,8 @@ export function createLogsService(deps: LogsDeps) {
     const { nodes, errors } = deltas(records, now);
     if (records.length > 0) {
       await db.transaction().execute(async (tx) => {
-        await logs.insertLogs(tx, dialect, run.id, records);
+        const bytes = await logs.insertLogs(tx, dialect, run.id, records);
+        for (const node of nodes) node.bytes = bytes.get(node.node) ?? 0;
         await logs.upsertNodes(tx, dialect, run.id, nodes);
         await logs.upsertErrors(tx, dialect, run.id, errors);
       });

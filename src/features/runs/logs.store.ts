@@ -15,7 +15,12 @@ export interface NodeDelta {
   warn: number;
   error: number;
   fatal: number;
+  /** Estimated stored bytes of the node's records in the batch (see RECORD_OVERHEAD_BYTES). */
+  bytes: number;
 }
+
+/** Counted per record next to message and attributes: ids, times, level, indexes (0016_runs_retention uses the same). */
+export const RECORD_OVERHEAD_BYTES = 64;
 
 export interface ErrorDelta {
   fingerprint: string;
@@ -35,35 +40,39 @@ const greatest = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "max" 
 /**
  * Inserts a batch with one statement whose single parameter is the whole batch as a JSON array: no per-row
  * placeholders (SQLite allows 32k), no per-row statement; the database unpacks it (`json_each` / `json_array_elements`).
+ * The insert is a no-op when the run no longer exists (SQLite has no foreign key on run_logs; see 0016_runs_retention).
+ * Returns the estimated stored bytes per node, for retention's byte limit.
  */
-export async function insertLogs(db: Queryable, dialect: DialectName, runId: string, records: LogRecordInput[]): Promise<void> {
-  if (records.length === 0) return;
+export async function insertLogs(
+  db: Queryable,
+  dialect: DialectName,
+  runId: string,
+  records: LogRecordInput[],
+): Promise<Map<string, number>> {
+  const bytes = new Map<string, number>();
+  if (records.length === 0) return bytes;
   const rows = JSON.stringify(
-    records.map((r) => [
-      r.ts,
-      r.node,
-      r.level,
-      r.severity,
-      r.msg,
-      r.attrs ? JSON.stringify(r.attrs) : null,
-      r.traceId,
-      r.spanId,
-      r.flags,
-    ]),
+    records.map((r) => {
+      const attrs = r.attrs ? JSON.stringify(r.attrs) : null;
+      const size = r.msg.length + (attrs?.length ?? 0) + RECORD_OVERHEAD_BYTES;
+      bytes.set(r.node, (bytes.get(r.node) ?? 0) + size);
+      return [r.ts, r.node, r.level, r.severity, r.msg, attrs, r.traceId, r.spanId, r.flags];
+    }),
   );
   if (dialect === "sqlite") {
     const before = await sql<{ max: number | null }>`select max(id) as max from run_logs`.execute(db);
     const after = before.rows[0]?.max ?? 0;
     await sql`insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
       select ${runId}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8
-      from json_each(${rows})`.execute(db);
+      from json_each(${rows}) where exists (select 1 from runs where id = ${runId})`.execute(db);
     // The caller's transaction holds SQLite's only write lock, so every id above `after` is this batch.
     await sql`insert into run_logs_fts (rowid, msg) select id, msg from run_logs where id > ${after}`.execute(db);
-    return;
+    return bytes;
   }
   await sql`insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
     select ${runId}, (r ->> 0)::bigint, r ->> 1, r ->> 2, (r ->> 3)::int, r ->> 4, r ->> 5, r ->> 6, r ->> 7, (r ->> 8)::int
     from json_array_elements(${rows}::json) as r`.execute(db);
+  return bytes;
 }
 
 export async function upsertNodes(db: Queryable, dialect: DialectName, runId: string, deltas: NodeDelta[]): Promise<void> {
@@ -82,6 +91,7 @@ export async function upsertNodes(db: Queryable, dialect: DialectName, runId: st
         warn: d.warn,
         error: d.error,
         fatal: d.fatal,
+        bytes: d.bytes,
       })
       .onConflict((oc) =>
         oc.columns(["run_id", "node"]).doUpdateSet({
@@ -94,6 +104,7 @@ export async function upsertNodes(db: Queryable, dialect: DialectName, runId: st
           warn: sql`run_nodes.warn + excluded.warn`,
           error: sql`run_nodes.error + excluded.error`,
           fatal: sql`run_nodes.fatal + excluded.fatal`,
+          bytes: sql`run_nodes.bytes + excluded.bytes`,
         }),
       )
       .execute();

@@ -3,10 +3,11 @@ import { Type } from "typebox";
 import { ErrorBody } from "../../shared/api.ts";
 import { invalid } from "../../shared/errors.ts";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
+import { ingestLimit } from "./ingest-limit.routes.ts";
 import type { MetricsService } from "./metrics.service.ts";
 import type { RunsService } from "./runs.service.ts";
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody };
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody };
 const RunParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 const IngestResult = Type.Object({
   accepted: Type.Integer(),
@@ -45,6 +46,7 @@ export function metricsRoutes(deps: { runs: RunsService; metrics: MetricsService
       "/runs/:id/metrics/prometheus",
       {
         config: { public: true },
+        onRequest: ingestLimit(auth),
         schema: {
           tags: ["runs"],
           summary: "Push a Prometheus text exposition scrape (DCGM, nvidia_gpu_exporter, node exporter) into the run",
@@ -64,6 +66,7 @@ export function metricsRoutes(deps: { runs: RunsService; metrics: MetricsService
       "/runs/:id/metrics/nvidia-smi",
       {
         config: { public: true },
+        onRequest: ingestLimit(auth),
         schema: {
           tags: ["runs"],
           summary: "Push `nvidia-smi --query-gpu=… --format=csv` output (units, [N/A], several GPUs, repeated samples)",

@@ -3,7 +3,7 @@ import type { DialectName } from "../../db/connect.ts";
 import type { Queryable } from "../../db/schema.ts";
 import type { MetricPoint } from "./runs.types.ts";
 
-/** One statement per batch, the batch as one JSON parameter (see insertLogs). */
+/** One statement per batch, the batch as one JSON parameter; on SQLite only while the run exists (see insertLogs). */
 export async function insertPoints(db: Queryable, dialect: DialectName, runId: string, points: MetricPoint[]): Promise<void> {
   if (points.length === 0) return;
   const rows = JSON.stringify(
@@ -11,9 +11,8 @@ export async function insertPoints(db: Queryable, dialect: DialectName, runId: s
   );
   if (dialect === "sqlite") {
     await sql`insert into run_metrics (run_id, name, node, gpu, labels_json, ts, value)
-      select ${runId}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 from json_each(${rows})`.execute(
-      db,
-    );
+      select ${runId}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5 from json_each(${rows})
+      where exists (select 1 from runs where id = ${runId})`.execute(db);
     return;
   }
   await sql`insert into run_metrics (run_id, name, node, gpu, labels_json, ts, value)

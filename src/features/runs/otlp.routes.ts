@@ -3,6 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { STATUS_BY_CODE } from "../../http/errors.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
+import { ingestLimit } from "./ingest-limit.routes.ts";
 import { decodeProtobuf, encodeProtobuf, OtlpTypes } from "./otlp.proto.ts";
 import type { OtlpOutcome, OtlpService } from "./otlp.service.ts";
 
@@ -16,7 +17,15 @@ const RETRY_AFTER_S = 1;
 type Signal = "logs" | "metrics";
 
 /** gRPC status codes used in google.rpc.Status bodies. */
-const GRPC = { invalidArgument: 3, notFound: 5, unauthenticated: 16, permissionDenied: 7, unavailable: 14, internal: 13 };
+const GRPC = {
+  invalidArgument: 3,
+  notFound: 5,
+  permissionDenied: 7,
+  resourceExhausted: 8,
+  internal: 13,
+  unavailable: 14,
+  unauthenticated: 16,
+};
 
 function isProtobuf(request: FastifyRequest): boolean {
   return (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() === PROTOBUF;
@@ -89,6 +98,10 @@ export function otlpRoutes(deps: { otlp: OtlpService; auth: IngestAuth }): Fasti
         `/v1/${signal}`,
         {
           config: { public: true },
+          // OTLP/HTTP: 429 + Retry-After is retryable, and the exporter waits that long (a google.rpc.Status body).
+          onRequest: ingestLimit(deps.auth, (request, reply, message) =>
+            sendStatus(request, reply, 429, GRPC.resourceExhausted, message),
+          ),
           schema: {
             tags: ["runs"],
             summary: `OTLP/HTTP ${signal} export (JSON or protobuf, gzip); the run from resource attribute stagegate.run.id or the ingest token`,

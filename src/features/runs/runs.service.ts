@@ -62,6 +62,7 @@ export function createRunsService(deps: RunsDeps) {
       createdAt: run.createdAt,
       endedAt: run.endedAt,
       durationMs: Math.max(0, end - Date.parse(run.createdAt)),
+      purgedAt: run.purgedAt ?? null,
     };
   }
 

@@ -19,6 +19,7 @@ function toRecord(row: Selectable<RunsTable>): RunRecord {
     createdBy: row.created_by,
     createdAt: row.created_at,
     endedAt: row.ended_at,
+    purgedAt: row.purged_at,
   };
 }
 
@@ -41,6 +42,7 @@ export async function insertRun(db: Queryable, run: RunRecord, tokenHash: string
       created_at: run.createdAt,
       ended_at: run.endedAt,
       updated_at: run.createdAt,
+      purged_at: null,
     })
     .execute();
 }

@@ -18,6 +18,43 @@ export interface RunFigures {
   hostMemoryPeakPct: number | null;
 }
 
+/** A finding another feature reports about a run (e.g. a Spark diagnosis), shown on the run page. */
+export interface RunFinding {
+  /** The feature that found it: "spark". */
+  source: string;
+  /** What it is about inside the run: the Spark analysis name. */
+  subject: string;
+  code: string;
+  severity: "info" | "warning" | "critical";
+  title: string;
+  advice: string;
+}
+
+/** Registered by a feature built after runs (Spark): the findings it has about a run. */
+export type RunFindingsSource = (run: RunRecord) => Promise<RunFinding[]>;
+
+export interface RunFindings {
+  critical: number;
+  warning: number;
+  info: number;
+  /** The most severe first, at most TOP_FINDINGS. */
+  top: RunFinding[];
+}
+
+const TOP_FINDINGS = 5;
+const SEVERITY_ORDER: Record<RunFinding["severity"], number> = { critical: 0, warning: 1, info: 2 };
+
+/** Counts by severity and the most severe few, over every registered source. */
+export function summariseFindings(findings: RunFinding[]): RunFindings {
+  const count = (severity: RunFinding["severity"]) => findings.filter((f) => f.severity === severity).length;
+  return {
+    critical: count("critical"),
+    warning: count("warning"),
+    info: count("info"),
+    top: [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]).slice(0, TOP_FINDINGS),
+  };
+}
+
 export interface RunSummary {
   run: Run;
   records: number;
@@ -40,6 +77,8 @@ export interface RunSummary {
   }[];
   metrics: { name: string; node: string; gpu: string; min: number; avg: number; max: number; samples: number }[];
   alerts: Alert[];
+  /** Findings of other features about this run (Spark diagnoses), through `findingSources`. */
+  findings: RunFindings;
   comparison: {
     current: RunFigures;
     previousRun: RunFigures | null;
@@ -56,6 +95,8 @@ export function createRunSummary(deps: {
   metrics: MetricsService;
   alerts: AlertsService;
   environmentsOf: (projectId: string) => Promise<{ name: string; position: number }[]>;
+  /** Read at each summary, so sources registered after creation count. */
+  findingSources?: ReadonlyArray<RunFindingsSource>;
 }) {
   async function figures(run: RunRecord): Promise<RunFigures> {
     const [nodes, stats] = await Promise.all([
@@ -94,7 +135,7 @@ export function createRunSummary(deps: {
 
   return async function summary(id: string): Promise<RunSummary> {
     const run = await deps.runs.getRun(id);
-    const [present, nodes, errors, stats, alerts, previous, previousEnv] = await Promise.all([
+    const [present, nodes, errors, stats, alerts, previous, previousEnv, findings] = await Promise.all([
       deps.runs.present(run),
       deps.logs.nodes(run.id),
       deps.logs.topErrors(run.id, 10),
@@ -102,6 +143,7 @@ export function createRunSummary(deps: {
       deps.alerts.list(run.id),
       deps.runs.previousRun(run),
       previousEnvironmentRun(run),
+      Promise.all((deps.findingSources ?? []).map((source) => source(run))),
     ]);
     return {
       run: present,
@@ -131,6 +173,7 @@ export function createRunSummary(deps: {
       })),
       metrics: stats.map((s) => ({ name: s.name, node: s.node, gpu: s.gpu, min: s.min, avg: s.avg, max: s.max, samples: s.n })),
       alerts,
+      findings: summariseFindings(findings.flat()),
       comparison: {
         current: await figures(run),
         previousRun: previous ? await figures(previous) : null,

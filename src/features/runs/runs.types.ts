@@ -19,6 +19,8 @@ export interface RunRecord {
   createdBy: string | null;
   createdAt: string;
   endedAt: string | null;
+  /** When retention deleted the run's log records and metric samples. */
+  purgedAt?: string | null;
 }
 
 export const RunStatusSchema = Type.Union([
@@ -43,6 +45,8 @@ export const RunSchema = Type.Object({
   createdAt: Type.String(),
   endedAt: Nullable(Type.String()),
   durationMs: Type.Integer(),
+  /** When retention deleted the run's log records and metric samples (its counts, errors and alerts stay). */
+  purgedAt: Nullable(Type.String()),
 });
 export type Run = Static<typeof RunSchema>;
 

@@ -15,6 +15,14 @@ const Figures = Type.Object({
   gpuMemoryPeakMib: Nullable(Type.Number()),
   hostMemoryPeakPct: Nullable(Type.Number()),
 });
+const Finding = Type.Object({
+  source: Type.String(),
+  subject: Type.String(),
+  code: Type.String(),
+  severity: Type.Union([Type.Literal("info"), Type.Literal("warning"), Type.Literal("critical")]),
+  title: Type.String(),
+  advice: Type.String(),
+});
 const Summary = Type.Object({
   run: RunSchema,
   records: Type.Integer(),
@@ -51,6 +59,15 @@ const Summary = Type.Object({
     }),
   ),
   alerts: Type.Array(AlertSchema),
+  findings: Type.Object(
+    {
+      critical: Type.Integer(),
+      warning: Type.Integer(),
+      info: Type.Integer(),
+      top: Type.Array(Finding),
+    },
+    { description: "Findings of other features about the run (Spark diagnoses): counts by severity and the most severe" },
+  ),
   comparison: Type.Object({
     current: Figures,
     previousRun: Nullable(Figures),
