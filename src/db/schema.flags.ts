@@ -79,6 +79,35 @@ export interface FlagReleaseApplicationsTable {
   created_at: string;
 }
 
+export interface FlagChangeRequestsTable {
+  id: string;
+  project_id: string;
+  environment_id: string;
+  action: string;
+  patches_json: string;
+  reason: string | null;
+  author: string;
+  author_id: string | null;
+  status: string;
+  apply_at: string | null;
+  expires_at: string | null;
+  policy_json: string | null;
+  applied_version: number | null;
+  error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface FlagChangeDecisionsTable {
+  change_id: string;
+  user_id: string;
+  user_name: string;
+  decision: string;
+  comment: string | null;
+  groups_json: string;
+  at: string;
+}
+
 /** The flag tables, merged into `Database` in schema.ts. */
 export interface FlagsDatabase {
   flags: FlagsTable;
@@ -89,4 +118,6 @@ export interface FlagsDatabase {
   flag_evaluations: FlagEvaluationsTable;
   flag_release_manifests: FlagReleaseManifestsTable;
   flag_release_applications: FlagReleaseApplicationsTable;
+  flag_change_requests: FlagChangeRequestsTable;
+  flag_change_decisions: FlagChangeDecisionsTable;
 }

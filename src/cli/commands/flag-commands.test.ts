@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pipelineYaml, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { runCli } from "../../../test/helpers/cli.ts";
-import type { Flag, PromoteFlagsResult } from "../../shared/flags/flags.api.ts";
+import type { Flag, FlagChangeRequest, PromoteFlagsResult } from "../../shared/flags/flags.api.ts";
 import type { FlagSet } from "../../shared/flags/flags.types.ts";
 
 describe("stagegate flag …", () => {
@@ -67,6 +67,23 @@ describe("stagegate flag …", () => {
     const set = JSON.parse(readFileSync(file, "utf8")) as FlagSet;
     expect(set).toMatchObject({ version: 2, environment: "live" });
     expect(set.flags["new-checkout"]?.enabled).toBe(true);
+  });
+
+  it("schedules a change with --at, lists it and cancels it", async () => {
+    const at = new Date(Date.now() + 3_600_000).toISOString();
+    const scheduled = await cli("flag", "rollout", "-p", "shop", "-e", "quant", "new-checkout", "30", "--at", at);
+    expect(scheduled.code, scheduled.stderr).toBe(0);
+    expect(scheduled.stdout).toMatch(/Status:\s+scheduled/);
+    expect(scheduled.stdout).toContain(at);
+    const id = /Change:\s+(fcr\S+)/.exec(scheduled.stdout)?.[1] ?? "";
+    const listed = JSON.parse((await cli("-o", "json", "flag", "changes", "-p", "shop", "--status", "scheduled")).stdout) as {
+      items: FlagChangeRequest[];
+    };
+    expect(listed.items.map((c) => c.id)).toContain(id);
+    const cancelled = await cli("flag", "cancel", "-p", "shop", id);
+    expect(cancelled.code, cancelled.stderr).toBe(0);
+    expect(cancelled.stdout).toMatch(/Status:\s+cancelled/);
+    expect((await cli("flag", "enable", "-p", "shop", "-e", "quant", "new-checkout", "--at", "tomorrow")).code).toBe(2);
   });
 
   it("exits 2 on input the server refuses and 3 on an unknown flag", async () => {

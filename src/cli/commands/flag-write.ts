@@ -1,13 +1,19 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
-import type { CreateFlagBody, SetFlagStateBody } from "../../shared/flags/flags.api.ts";
+import type { CreateFlagBody, Flag, FlagChangeRequest, SetFlagStateBody } from "../../shared/flags/flags.api.ts";
 import type { FlagType } from "../../shared/flags/flags.types.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { examples, projectOption } from "../options.ts";
 import { formatFields } from "../output.ts";
+import { atOption, isChangeRequest, renderChangeRequest } from "./flag-changes.ts";
 import { flagsClient } from "./flag-client.ts";
 import { renderChanges, renderFlag } from "./flag-read.ts";
+
+/** A flag, or the change request the server made of the change (scheduled with --at, or waiting for approval). */
+function renderOutcome(result: Flag | FlagChangeRequest): string {
+  return isChangeRequest(result) ? renderChangeRequest(result) : renderFlag(result);
+}
 
 const envOption = () => new Option("-e, --env <environment>", "environment").makeOptionMandatory();
 const reasonOption = () => new Option("-m, --reason <text>", "why: kept in the flag-set version and the audit log");
@@ -102,11 +108,13 @@ export function registerFlagWriteCommands(flag: Command, ctx: CliContext): void 
     .option("--rules-file <path>", "JSON array of targeting rules (replaces the current rules)")
     .option("--rollout-file <path>", "JSON rollout { bucketBy?, weights: [{variant, weight}] }, or null")
     .addOption(reasonOption())
+    .addOption(atOption())
     .addHelpText(
       "after",
       examples(
         "stagegate flag set -p demo -e quant_stg scorer --default v2 -m 'v2 for everyone'",
         "stagegate flag set -p demo -e live scorer --rules-file rules.json",
+        "stagegate flag set -p demo -e live scorer --default v2 --at 2026-12-24T06:00:00Z",
       ),
     )
     .action(
@@ -120,6 +128,7 @@ export function registerFlagWriteCommands(flag: Command, ctx: CliContext): void 
           rulesFile?: string;
           rolloutFile?: string;
           reason?: string;
+          at?: string;
         },
       ) => {
         const body: SetFlagStateBody = {
@@ -135,7 +144,11 @@ export function registerFlagWriteCommands(flag: Command, ctx: CliContext): void 
         };
         if (Object.keys(body).length === 0)
           throw new UsageError("nothing to set: give --default, --off, --rules-file or --rollout-file");
-        ctx.emit(await flagsClient(ctx).setFlagState(options.project, options.env, key, body), renderFlag);
+        const result = await flagsClient(ctx).setFlagState(options.project, options.env, key, {
+          ...body,
+          ...(options.at ? { scheduleAt: options.at } : {}),
+        });
+        ctx.emit(result, renderOutcome);
       },
     );
 
@@ -150,9 +163,14 @@ export function registerFlagWriteCommands(flag: Command, ctx: CliContext): void 
       .addOption(projectOption())
       .addOption(envOption())
       .addOption(reasonOption())
+      .addOption(atOption())
       .addHelpText("after", examples(`stagegate flag ${verb} -p demo -e live new-checkout -m "incident 42"`))
-      .action(async (key: string, options: { project: string; env: string; reason?: string }) => {
-        ctx.emit(await flagsClient(ctx).enableFlag(options.project, options.env, key, enabled, options.reason), renderFlag);
+      .action(async (key: string, options: { project: string; env: string; reason?: string; at?: string }) => {
+        const result = await flagsClient(ctx).enableFlag(options.project, options.env, key, enabled, {
+          reason: options.reason,
+          scheduleAt: options.at,
+        });
+        ctx.emit(result, renderOutcome);
       });
   }
 
@@ -166,6 +184,7 @@ export function registerFlagWriteCommands(flag: Command, ctx: CliContext): void 
     .option("--variant <name>", "variant rolled out (default: on)")
     .option("--bucket-by <attribute>", "context attribute hashed for the bucket (default: targetingKey)")
     .addOption(reasonOption())
+    .addOption(atOption())
     .addHelpText(
       "after",
       examples(
@@ -177,15 +196,16 @@ export function registerFlagWriteCommands(flag: Command, ctx: CliContext): void 
       async (
         key: string,
         share: number,
-        options: { project: string; env: string; variant?: string; bucketBy?: string; reason?: string },
+        options: { project: string; env: string; variant?: string; bucketBy?: string; reason?: string; at?: string },
       ) => {
-        const flag = await flagsClient(ctx).rolloutFlag(options.project, options.env, key, {
+        const result = await flagsClient(ctx).rolloutFlag(options.project, options.env, key, {
           percentage: share,
           ...(options.variant ? { variant: options.variant } : {}),
           ...(options.bucketBy ? { bucketBy: options.bucketBy } : {}),
           ...(options.reason ? { reason: options.reason } : {}),
+          ...(options.at ? { scheduleAt: options.at } : {}),
         });
-        ctx.emit(flag, renderFlag);
+        ctx.emit(result, renderOutcome);
       },
     );
 
@@ -198,6 +218,7 @@ export function registerFlagWriteCommands(flag: Command, ctx: CliContext): void 
     .requiredOption("--to <environment>", "target environment")
     .option("--dry-run", "only show the diff")
     .addOption(reasonOption())
+    .addOption(atOption())
     .addHelpText(
       "after",
       examples(
@@ -205,24 +226,30 @@ export function registerFlagWriteCommands(flag: Command, ctx: CliContext): void 
         "stagegate flag promote -p demo --from quant_stg --to live new-checkout --dry-run",
       ),
     )
-    .action(async (keys: string[], options: { project: string; from: string; to: string; dryRun?: boolean; reason?: string }) => {
-      const client = flagsClient(ctx);
-      const body = {
-        from: options.from,
-        to: options.to,
-        ...(keys.length > 0 ? { keys } : {}),
-        ...(options.reason ? { reason: options.reason } : {}),
-      };
-      const preview = await client.promoteFlags(options.project, { ...body, dryRun: true });
-      if (!ctx.json) ctx.note(renderChanges(preview.changes));
-      if (options.dryRun || preview.changes.length === 0)
-        return ctx.emit(preview, () => (preview.changes.length === 0 ? "nothing to promote" : "dry run: nothing changed"));
-      const result = await client.promoteFlags(options.project, body);
-      ctx.emit(
-        result,
-        (r) => `promoted ${r.changes.length} flag(s) from ${r.from} to ${r.to}: ${r.to} is now at version ${r.version}`,
-      );
-    });
+    .action(
+      async (
+        keys: string[],
+        options: { project: string; from: string; to: string; dryRun?: boolean; reason?: string; at?: string },
+      ) => {
+        const client = flagsClient(ctx);
+        const body = {
+          from: options.from,
+          to: options.to,
+          ...(keys.length > 0 ? { keys } : {}),
+          ...(options.reason ? { reason: options.reason } : {}),
+        };
+        const preview = await client.promoteFlags(options.project, { ...body, dryRun: true });
+        if (!ctx.json) ctx.note(renderChanges(preview.changes));
+        if (options.dryRun || preview.changes.length === 0)
+          return ctx.emit(preview, () => (preview.changes.length === 0 ? "nothing to promote" : "dry run: nothing changed"));
+        const result = await client.promoteFlags(options.project, { ...body, ...(options.at ? { scheduleAt: options.at } : {}) });
+        ctx.emit(result, (r) =>
+          r.changeRequest
+            ? `promotion of ${r.changes.length} flag(s) to ${r.to} is change ${r.changeRequest}: scheduled or waiting for approval (stagegate flag changes -p ${options.project})`
+            : `promoted ${r.changes.length} flag(s) from ${r.from} to ${r.to}: ${r.to} is now at version ${r.version}`,
+        );
+      },
+    );
 
   flag
     .command("restore")
@@ -231,12 +258,17 @@ export function registerFlagWriteCommands(flag: Command, ctx: CliContext): void 
     .addOption(envOption())
     .requiredOption("--version <n>", "the version to restore", (v) => Number.parseInt(v, 10))
     .addOption(reasonOption())
+    .addOption(atOption())
     .addHelpText("after", examples("stagegate flag restore -p demo -e live --version 12 -m 'roll back 1.4.0'"))
-    .action(async (options: { project: string; env: string; version: number; reason?: string }) => {
-      const version = await flagsClient(ctx).restoreFlags(options.project, options.env, options.version, options.reason);
-      ctx.emit(
-        version,
-        (v) => `${options.env} restored to version ${options.version}: now version ${v.version}\n${renderChanges(v.changes)}`,
+    .action(async (options: { project: string; env: string; version: number; reason?: string; at?: string }) => {
+      const result = await flagsClient(ctx).restoreFlags(options.project, options.env, options.version, {
+        reason: options.reason,
+        scheduleAt: options.at,
+      });
+      ctx.emit(result, (v) =>
+        isChangeRequest(v)
+          ? renderChangeRequest(v)
+          : `${options.env} restored to version ${options.version}: now version ${v.version}\n${renderChanges(v.changes)}`,
       );
     });
 

@@ -8,7 +8,7 @@ import type { ProjectsService } from "../projects/projects.service.ts";
 import type { ProjectRecord } from "../projects/projects.types.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
 import type { FlagsService, StatePatch } from "./flags.service.ts";
-import * as store from "./flags.store.ts";
+import * as store from "./flags-releases.store.ts";
 
 /** What the deployment runner knows about a deployment that just succeeded. */
 export interface SucceededDeployment {

@@ -7,6 +7,7 @@ import {
   CreateFlagBody,
   CreateSdkKeyBody,
   Flag,
+  FlagChangeRequest,
   FlagKey,
   FlagManifest,
   FlagSetSchema,
@@ -23,9 +24,12 @@ import {
   StaleFlag,
   UpdateFlagBody,
 } from "../../shared/flags/flags.api.ts";
+import type { Actor } from "../../shared/roles.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
+import type { ChangeAuthor } from "./flags.changes.ts";
 import type { ReleaseFlags } from "./flags.releases.ts";
-import type { FlagsService } from "./flags.service.ts";
+import type { Applied, FlagsService } from "./flags.service.ts";
+import { flagChangesRoutes } from "./flags-changes.routes.ts";
 import type { SdkKeysService } from "./sdk-keys.service.ts";
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
@@ -43,8 +47,21 @@ export function flagsRoutes(deps: {
 }): FastifyPluginAsyncTypebox {
   const { flags, sdkKeys, projects, releaseFlags } = deps;
   const actorOf = (request: { actor: { name: string } | null }) => request.actor?.name ?? "anonymous";
+  const authorOf = (request: { actor: Actor | null }): ChangeAuthor => ({
+    name: request.actor?.name ?? "anonymous",
+    id: request.actor?.kind === "user" ? request.actor.id : null,
+  });
+  /** 200 with the result, or 202 with the change request when it was scheduled or waits for approval. */
+  const outcome = <T>(reply: { code(status: number): unknown }, result: Applied<T>): T | FlagChangeRequest => {
+    if ("pending" in result) {
+      reply.code(202);
+      return result.pending;
+    }
+    return result.applied;
+  };
 
   return async (app) => {
+    await app.register(flagChangesRoutes({ changes: flags.changes, projects }));
     app.post(
       "/projects/:slug/flags",
       {
@@ -113,15 +130,18 @@ export function flagsRoutes(deps: {
       {
         schema: {
           tags,
-          summary: "Set a flag's state in one environment (enabled, variants served, rules, rollout); a new flag-set version",
+          summary:
+            "Set a flag's state in one environment (enabled, variants served, rules, rollout); a new flag-set version. " +
+            "202 with a change request when scheduled (`scheduleAt`) or when the environment needs approval",
           params: EnvFlagParams,
           body: SetFlagStateBody,
-          response: { 200: Flag, ...errors },
+          response: { 200: Flag, 202: FlagChangeRequest, ...errors },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const project = await projects.record(request.params.slug);
-        return flags.setState(project, request.params.env, request.params.key, request.body, actorOf(request));
+        const { env, key } = request.params;
+        return outcome(reply, await flags.setState(project, env, key, request.body, authorOf(request)));
       },
     );
 
@@ -137,19 +157,14 @@ export function flagsRoutes(deps: {
             summary: `${verb === "enable" ? "Turn on" : "Turn off (kill switch)"} a flag in one environment`,
             params: EnvFlagParams,
             body: Type.Optional(ReasonBody),
-            response: { 200: Flag, ...errors },
+            response: { 200: Flag, 202: FlagChangeRequest, ...errors },
           },
         },
-        async (request) => {
+        async (request, reply) => {
           const project = await projects.record(request.params.slug);
-          const reason = request.body?.reason;
-          return flags.setState(
-            project,
-            request.params.env,
-            request.params.key,
-            { enabled, ...(reason ? { reason } : {}) },
-            actorOf(request),
-          );
+          const { env, key } = request.params;
+          const result = await flags.toggle(project, { env, key, enabled }, request.body ?? {}, authorOf(request));
+          return outcome(reply, result);
         },
       );
     }
@@ -162,12 +177,13 @@ export function flagsRoutes(deps: {
           summary: "Roll a flag out to a percentage (or weights over variants) and turn it on",
           params: EnvFlagParams,
           body: RolloutBody,
-          response: { 200: Flag, ...errors },
+          response: { 200: Flag, 202: FlagChangeRequest, ...errors },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const project = await projects.record(request.params.slug);
-        return flags.rollout(project, request.params.env, request.params.key, request.body, actorOf(request));
+        const { env, key } = request.params;
+        return outcome(reply, await flags.rollout(project, env, key, request.body, authorOf(request)));
       },
     );
 
@@ -182,7 +198,7 @@ export function flagsRoutes(deps: {
           response: { 200: PromoteFlagsResult, ...errors },
         },
       },
-      async (request) => flags.promote(await projects.record(request.params.slug), request.body, actorOf(request)),
+      async (request) => flags.promote(await projects.record(request.params.slug), request.body, authorOf(request)),
     );
 
     app.get(
@@ -216,12 +232,12 @@ export function flagsRoutes(deps: {
           summary: "Restore the flags of an environment to an earlier version (as a new version)",
           params: EnvParams,
           body: RestoreFlagsBody,
-          response: { 200: FlagSetVersion, ...errors },
+          response: { 200: FlagSetVersion, 202: FlagChangeRequest, ...errors },
         },
       },
-      async (request) => {
+      async (request, reply) => {
         const project = await projects.record(request.params.slug);
-        return flags.restore(project, request.params.env, request.body.version, actorOf(request), request.body.reason);
+        return outcome(reply, await flags.restore(project, { env: request.params.env, ...request.body }, authorOf(request)));
       },
     );
 

@@ -3,13 +3,15 @@ import type { Database } from "../../db/schema.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { type CompiledFlagSet, compileFlagSet } from "../../shared/flags/evaluator.ts";
 import type { FlagSet } from "../../shared/flags/flags.types.ts";
+import type { VersionFeed } from "./flags.notify.ts";
 import * as store from "./flags.store.ts";
 
 /**
  * What OFREP and the SDK endpoints serve: the current flag-set version of an environment, compiled once per version and
- * cached. Changes reach this process two ways: `versionWritten` from this process's own commits (at once), and a
- * watcher that polls the newest version of every environment someone is looking at (other replicas, other processes
- * on the same SQLite file) every `watchMs`.
+ * cached. Changes reach this process two ways: `versionWritten` from this process's own commits (at once), and for
+ * versions written elsewhere either the database's push (`feed`: LISTEN/NOTIFY on PostgreSQL, so every replica hears
+ * of a commit at once and cached versions stay valid until told otherwise) or, on SQLite and while the feed is down, a
+ * watcher that polls the newest version of every environment someone is looking at every `watchMs`.
  */
 export interface ServedFlagSet {
   environmentId: string;
@@ -40,6 +42,8 @@ export function createFlagServing(deps: {
   /** How often the watcher and a cached version re-check the database; default 500 ms. */
   watchMs?: number;
   flushMs?: number;
+  /** Pushed versions (PostgreSQL LISTEN/NOTIFY); without it, the watcher polls. */
+  feed?: VersionFeed;
 }): FlagServing {
   const { db, clock } = deps;
   const watchMs = deps.watchMs ?? 500;
@@ -52,6 +56,8 @@ export function createFlagServing(deps: {
   let watcher: NodeJS.Timeout | undefined;
   let flusher: NodeJS.Timeout | undefined;
   let closed = false;
+  /** The feed is listening: every commit anywhere reaches `pushed`, so no polling and no re-checking of cached sets. */
+  let live = false;
 
   async function load(environmentId: string): Promise<ServedFlagSet> {
     const latest = await store.latestVersion(db, environmentId);
@@ -74,7 +80,7 @@ export function createFlagServing(deps: {
   async function current(environmentId: string): Promise<ServedFlagSet> {
     const hit = cache.get(environmentId);
     if (hit && hit.served.version >= (known.get(environmentId) ?? 0)) {
-      if (Date.now() - hit.checkedAt < watchMs || listeners.has(environmentId)) return hit.served;
+      if (live || Date.now() - hit.checkedAt < watchMs || listeners.has(environmentId)) return hit.served;
       const newest = (await store.currentVersions(db, [environmentId])).get(environmentId) ?? 0;
       if (newest === hit.served.version) {
         hit.checkedAt = Date.now();
@@ -97,8 +103,13 @@ export function createFlagServing(deps: {
     for (const [id, version] of versions) announce(id, version);
   }
 
+  function stopWatcher(): void {
+    if (watcher) clearInterval(watcher);
+    watcher = undefined;
+  }
+
   function startWatcher(): void {
-    if (watcher || closed) return;
+    if (watcher || closed || live) return;
     watcher = setInterval(() => {
       watch().catch(() => {
         // The database is away for a moment: subscribers keep their version and the next tick tries again.
@@ -106,6 +117,23 @@ export function createFlagServing(deps: {
     }, watchMs);
     watcher.unref();
   }
+
+  deps.feed?.start({
+    version(environmentId, version) {
+      const hit = cache.get(environmentId);
+      if (hit && hit.served.version < version) cache.delete(environmentId);
+      announce(environmentId, version);
+    },
+    live(up) {
+      live = up && !closed;
+      if (live) {
+        stopWatcher();
+        // Catch up on what was committed while not listening; cached sets may be stale too.
+        cache.clear();
+        watch().catch(() => undefined);
+      } else if (listeners.size > 0) startWatcher();
+    },
+  });
 
   async function flush(): Promise<void> {
     if (seen.size === 0) return;
@@ -128,10 +156,7 @@ export function createFlagServing(deps: {
       return () => {
         set.delete(listener);
         if (set.size === 0) listeners.delete(environmentId);
-        if (listeners.size === 0 && watcher) {
-          clearInterval(watcher);
-          watcher = undefined;
-        }
+        if (listeners.size === 0) stopWatcher();
       };
     },
     versionWritten(environmentId, version) {
@@ -158,10 +183,11 @@ export function createFlagServing(deps: {
     subscriberCount: () => [...listeners.values()].reduce((n, s) => n + s.size, 0),
     async close() {
       closed = true;
-      if (watcher) clearInterval(watcher);
+      live = false;
+      stopWatcher();
       if (flusher) clearTimeout(flusher);
-      watcher = undefined;
       flusher = undefined;
+      await deps.feed?.close();
       await flush().catch(() => undefined);
     },
   };

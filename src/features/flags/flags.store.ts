@@ -1,10 +1,16 @@
 import { sql } from "kysely";
 import type { DialectName } from "../../db/connect.ts";
-import type { FlagSdkKeysTable, FlagSetVersionsTable, FlagStatesTable, FlagsTable } from "../../db/schema.flags.ts";
+import type { FlagSetVersionsTable, FlagStatesTable, FlagsTable } from "../../db/schema.flags.ts";
 import type { Queryable } from "../../db/schema.ts";
 import type { FlagChange } from "../../shared/flags/flags.api.ts";
 import type { AttributeCondition, FlagSet, FlagType, FlagValue, Rollout, TargetingRule } from "../../shared/flags/flags.types.ts";
-import type { FlagRecord, FlagSetVersionRecord, FlagStateRecord, SdkKeyRecord, SegmentRecord } from "./flags.types.ts";
+import {
+  FLAG_VERSIONS_CHANNEL,
+  type FlagRecord,
+  type FlagSetVersionRecord,
+  type FlagStateRecord,
+  type SegmentRecord,
+} from "./flags.types.ts";
 
 function toFlag(row: FlagsTable): FlagRecord {
   return {
@@ -46,19 +52,6 @@ function toVersion(row: FlagSetVersionsTable): FlagSetVersionRecord {
     changes: JSON.parse(row.changes_json) as FlagChange[],
     snapshot: JSON.parse(row.snapshot_json) as FlagSet,
     createdAt: row.created_at,
-  };
-}
-
-function toSdkKey(row: FlagSdkKeysTable): SdkKeyRecord {
-  return {
-    id: row.id,
-    projectId: row.project_id,
-    environmentId: row.environment_id,
-    name: row.name,
-    keyHash: row.key_hash,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    revokedAt: row.revoked_at,
   };
 }
 
@@ -270,48 +263,6 @@ export async function listVersions(
   return rows.map(toVersion);
 }
 
-// ── SDK keys ──────────────────────────────────────────────────────────────────────────────────────────────────────
-export async function insertSdkKey(db: Queryable, key: SdkKeyRecord): Promise<void> {
-  await db
-    .insertInto("flag_sdk_keys")
-    .values({
-      id: key.id,
-      project_id: key.projectId,
-      environment_id: key.environmentId,
-      name: key.name,
-      key_hash: key.keyHash,
-      created_by: key.createdBy,
-      created_at: key.createdAt,
-      revoked_at: key.revokedAt,
-    })
-    .execute();
-}
-
-export async function findSdkKeyByHash(db: Queryable, keyHash: string): Promise<SdkKeyRecord | undefined> {
-  const row = await db.selectFrom("flag_sdk_keys").selectAll().where("key_hash", "=", keyHash).executeTakeFirst();
-  return row ? toSdkKey(row) : undefined;
-}
-
-export async function findSdkKey(db: Queryable, id: string): Promise<SdkKeyRecord | undefined> {
-  const row = await db.selectFrom("flag_sdk_keys").selectAll().where("id", "=", id).executeTakeFirst();
-  return row ? toSdkKey(row) : undefined;
-}
-
-export async function listSdkKeys(db: Queryable, projectId: string): Promise<SdkKeyRecord[]> {
-  const rows = await db
-    .selectFrom("flag_sdk_keys")
-    .selectAll()
-    .where("project_id", "=", projectId)
-    .orderBy("created_at", "desc")
-    .orderBy("id", "desc")
-    .execute();
-  return rows.map(toSdkKey);
-}
-
-export async function revokeSdkKey(db: Queryable, id: string, at: string): Promise<void> {
-  await db.updateTable("flag_sdk_keys").set({ revoked_at: at }).where("id", "=", id).where("revoked_at", "is", null).execute();
-}
-
 // ── evaluations ───────────────────────────────────────────────────────────────────────────────────────────────────
 export async function touchEvaluations(
   db: Queryable,
@@ -337,71 +288,7 @@ export async function lastEvaluations(db: Queryable, environmentIds: string[]): 
   return result;
 }
 
-// ── release manifests ─────────────────────────────────────────────────────────────────────────────────────────────
-export async function upsertManifest(
-  db: Queryable,
-  row: { releaseId: string; projectId: string; manifest: unknown; createdBy: string | null; createdAt: string },
-): Promise<void> {
-  const values = { manifest_json: JSON.stringify(row.manifest), created_by: row.createdBy, created_at: row.createdAt };
-  await db
-    .insertInto("flag_release_manifests")
-    .values({ release_id: row.releaseId, project_id: row.projectId, ...values })
-    .onConflict((oc) => oc.column("release_id").doUpdateSet(values))
-    .execute();
-}
-
-export async function findManifest(db: Queryable, releaseId: string): Promise<unknown | undefined> {
-  const row = await db
-    .selectFrom("flag_release_manifests")
-    .select("manifest_json")
-    .where("release_id", "=", releaseId)
-    .executeTakeFirst();
-  return row ? (JSON.parse(row.manifest_json) as unknown) : undefined;
-}
-
-export interface ReleaseApplication {
-  deploymentId: string;
-  environmentId: string;
-  releaseId: string;
-  kind: string;
-  versionBefore: number;
-  versionAfter: number;
-  createdAt: string;
-}
-
-export async function insertApplication(db: Queryable, a: ReleaseApplication): Promise<void> {
-  await db
-    .insertInto("flag_release_applications")
-    .values({
-      deployment_id: a.deploymentId,
-      environment_id: a.environmentId,
-      release_id: a.releaseId,
-      kind: a.kind,
-      version_before: a.versionBefore,
-      version_after: a.versionAfter,
-      created_at: a.createdAt,
-    })
-    .execute();
-}
-
-export async function lastApplication(db: Queryable, environmentId: string): Promise<ReleaseApplication | undefined> {
-  const row = await db
-    .selectFrom("flag_release_applications")
-    .selectAll()
-    .where("environment_id", "=", environmentId)
-    .orderBy("created_at", "desc")
-    .orderBy("deployment_id", "desc")
-    .limit(1)
-    .executeTakeFirst();
-  return row
-    ? {
-        deploymentId: row.deployment_id,
-        environmentId: row.environment_id,
-        releaseId: row.release_id,
-        kind: row.kind,
-        versionBefore: Number(row.version_before),
-        versionAfter: Number(row.version_after),
-        createdAt: row.created_at,
-      }
-    : undefined;
+/** Announces a new version to every replica's LISTEN (PostgreSQL delivers it when `tx` commits; see flags.notify.ts). */
+export async function notifyVersion(tx: Queryable, environmentId: string, version: number): Promise<void> {
+  await sql`select pg_notify(${FLAG_VERSIONS_CHANNEL}, ${`${environmentId}:${version}`})`.execute(tx);
 }

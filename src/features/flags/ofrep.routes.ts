@@ -12,9 +12,9 @@ import {
 } from "../../shared/flags/flags.api.ts";
 import type { Evaluation, EvaluationContext } from "../../shared/flags/flags.types.ts";
 import { murmur3 } from "../../shared/flags/murmur3.ts";
+import type { RateLimiter } from "../../shared/rate-limit.ts";
 import type { FlagServing } from "./flags.serving.ts";
 import type { SdkScope } from "./flags.types.ts";
-import type { RateLimiter } from "./rate-limit.ts";
 import type { SdkAuthResult, SdkKeysService } from "./sdk-keys.service.ts";
 
 /**

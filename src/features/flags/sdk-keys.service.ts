@@ -8,8 +8,8 @@ import { newId } from "../../shared/ids.ts";
 import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import type { ProjectRecord } from "../projects/projects.types.ts";
-import * as store from "./flags.store.ts";
 import type { SdkKeyRecord, SdkScope } from "./flags.types.ts";
+import * as store from "./sdk-keys.store.ts";
 
 const CACHE_MS = 5_000;
 

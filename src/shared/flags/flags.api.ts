@@ -106,6 +106,12 @@ export const UpdateFlagBody = Type.Object({ variants: Type.Optional(Variants), .
 export type UpdateFlagBody = Static<typeof UpdateFlagBody>;
 
 const ChangeReason = Type.Optional(Type.String({ maxLength: 1000, description: "why: kept in the flag-set version" }));
+const ScheduleAt = Type.Optional(
+  Type.String({
+    format: "date-time",
+    description: "apply at this time instead of now: the answer is 202 with the scheduled change request",
+  }),
+);
 
 export const SetFlagStateBody = Type.Object(
   {
@@ -115,6 +121,7 @@ export const SetFlagStateBody = Type.Object(
     rules: Type.Optional(Type.Array(RuleSchema, { maxItems: 100 })),
     rollout: Type.Optional(Nullable(RolloutSchema)),
     reason: ChangeReason,
+    scheduleAt: ScheduleAt,
   },
   { additionalProperties: false },
 );
@@ -151,12 +158,13 @@ export const RolloutBody = Type.Object(
     weights: Type.Optional(RolloutSchema.properties.weights),
     bucketBy: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),
     reason: ChangeReason,
+    scheduleAt: ScheduleAt,
   },
   { additionalProperties: false },
 );
 export type RolloutBody = Static<typeof RolloutBody>;
 
-export const ReasonBody = Type.Object({ reason: ChangeReason }, { additionalProperties: false });
+export const ReasonBody = Type.Object({ reason: ChangeReason, scheduleAt: ScheduleAt }, { additionalProperties: false });
 
 export const FlagChange = Type.Object({
   flag: Type.String(),
@@ -182,6 +190,7 @@ export const PromoteFlagsBody = Type.Object(
     keys: Type.Optional(Type.Array(FlagKey, { maxItems: 1000, description: "default: every flag" })),
     dryRun: Type.Optional(Type.Boolean({ description: "only show the diff" })),
     reason: ChangeReason,
+    scheduleAt: ScheduleAt,
   },
   { additionalProperties: false },
 );
@@ -191,13 +200,16 @@ export const PromoteFlagsResult = Type.Object({
   from: Type.String(),
   to: Type.String(),
   applied: Type.Boolean(),
+  changeRequest: Type.Optional(
+    Type.String({ description: "when the promotion was scheduled or waits for approval: the change request's id" }),
+  ),
   version: Nullable(Type.Integer({ description: "the new version of `to`; null for a dry run or no change" })),
   changes: Type.Array(FlagChange),
 });
 export type PromoteFlagsResult = Static<typeof PromoteFlagsResult>;
 
 export const RestoreFlagsBody = Type.Object(
-  { version: Type.Integer({ minimum: 1 }), reason: ChangeReason },
+  { version: Type.Integer({ minimum: 1 }), reason: ChangeReason, scheduleAt: ScheduleAt },
   { additionalProperties: false },
 );
 
@@ -280,3 +292,73 @@ export const OfrepBulkSuccess = Type.Object({
   metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
   eventStreams: Type.Optional(Type.Array(OfrepEventStream)),
 });
+
+// ── change requests: scheduled changes and changes waiting for approval ────────────────────────────────────────────
+export const FLAG_CHANGE_STATUSES = [
+  "pending_approval",
+  "scheduled",
+  "applied",
+  "rejected",
+  "cancelled",
+  "expired",
+  "failed",
+] as const;
+export type FlagChangeStatus = (typeof FLAG_CHANGE_STATUSES)[number];
+export const FlagChangeStatusSchema = Type.Union([
+  Type.Literal("pending_approval"),
+  Type.Literal("scheduled"),
+  Type.Literal("applied"),
+  Type.Literal("rejected"),
+  Type.Literal("cancelled"),
+  Type.Literal("expired"),
+  Type.Literal("failed"),
+]);
+
+export const FlagChangeRequest = Type.Object({
+  id: Type.String(),
+  environment: Type.String(),
+  action: Type.String({ description: "the audit action it applies as, e.g. flag.state_changed, flag.promoted" }),
+  patches: Type.Array(Type.Object({ flag: Type.String(), patch: FlagStatePatch })),
+  reason: Nullable(Type.String()),
+  author: Type.String(),
+  status: FlagChangeStatusSchema,
+  applyAt: Nullable(Timestamp),
+  expiresAt: Nullable(Type.String({ description: "approvals must be complete by then" })),
+  appliedVersion: Nullable(Type.Integer()),
+  error: Nullable(Type.String()),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+  approval: Nullable(
+    Type.Object({
+      groups: Type.Array(
+        Type.Object({
+          name: Type.String(),
+          required: Type.Integer(),
+          approvedBy: Type.Array(Type.String()),
+          satisfied: Type.Boolean(),
+        }),
+      ),
+      decisions: Type.Array(
+        Type.Object({
+          user: Type.String(),
+          decision: Type.Union([Type.Literal("approve"), Type.Literal("reject")]),
+          comment: Nullable(Type.String()),
+          at: Timestamp,
+        }),
+      ),
+    }),
+  ),
+});
+export type FlagChangeRequest = Static<typeof FlagChangeRequest>;
+
+export const FlagChangeQuery = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200 })),
+  cursor: Type.Optional(Type.String({ maxLength: 200 })),
+  status: Type.Optional(FlagChangeStatusSchema),
+  environment: Type.Optional(Type.String({ maxLength: 63 })),
+});
+
+export const FlagChangeDecisionBody = Type.Object(
+  { comment: Type.Optional(Type.String({ maxLength: 2000 })) },
+  { additionalProperties: false },
+);
