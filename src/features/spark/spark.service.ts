@@ -8,7 +8,7 @@ import type { DecodeLimits } from "./codecs/decode.ts";
 import { compareAnalyses, type SparkComparison } from "./diagnoses/compare.ts";
 import { SparkIngest } from "./ingest/spark-ingest.ts";
 import { type AnalysisListItem, createSparkStore } from "./spark.store.ts";
-import type { SourceInfo, SparkAnalysis } from "./spark.types.ts";
+import type { Finding, SourceInfo, SparkAnalysis } from "./spark.types.ts";
 
 export interface SparkServiceDeps {
   db: Kysely<Database>;
@@ -24,6 +24,16 @@ export interface AnalysisView {
   analysis: SparkAnalysis;
   /** Against the same-named analysis of the previous run of the same job, when there is one. */
   comparison: (SparkComparison & { previousRunId: string }) | null;
+}
+
+/** A finding as the run summary lists it (shape of runs' RunFinding; spark does not import runs internals). */
+export interface SparkRunFinding {
+  source: "spark";
+  subject: string;
+  code: string;
+  severity: Finding["severity"];
+  title: string;
+  advice: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -114,6 +124,20 @@ export function createSparkService(deps: SparkServiceDeps) {
         item.findings
           .filter((finding) => finding.severity === "critical")
           .map((finding) => `critical Spark finding in ${item.name}: ${finding.title}`),
+      );
+    },
+
+    /** Every finding of the run's analyses, for the run summary (`runs.addFindingsSource`). */
+    async runFindings(runId: string): Promise<SparkRunFinding[]> {
+      return (await store.list(runId)).flatMap((item) =>
+        item.findings.map((finding) => ({
+          source: "spark",
+          subject: item.name,
+          code: finding.code,
+          severity: finding.severity,
+          title: finding.title,
+          advice: finding.advice,
+        })),
       );
     },
 
