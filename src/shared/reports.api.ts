@@ -103,6 +103,10 @@ export const TestCase = Type.Object({
   message: Nullable(Type.String()),
   stack: Nullable(Type.String()),
   reruns: Type.Integer(),
+  id: Type.Optional(Type.String({ description: "the case in its run: GET /report-runs/{runId}/tests/{id} gives its full text" })),
+  truncated: Type.Optional(
+    Type.Boolean({ description: "lists cut long messages and stacks to their first lines; the case's own URL has them whole" }),
+  ),
 });
 export type TestCase = Static<typeof TestCase>;
 
@@ -127,7 +131,7 @@ export type Comparison = Static<typeof Comparison>;
 export const ReportRunDetail = Type.Intersect([
   ReportRun,
   Type.Object({
-    failures: Type.Array(TestCase, { description: "first 50" }),
+    failures: Type.Array(TestCase, { description: "first 25, stacks cut to their first lines; the rest: …/tests?status=failed" }),
     flaky: Type.Array(TestCase),
     slowest: Type.Array(TestCase, { description: "10 slowest" }),
     comparison: Nullable(Comparison),

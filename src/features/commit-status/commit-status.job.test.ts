@@ -208,12 +208,15 @@ describe.each(testDialects())("commit status delivery on %s", (dialect) => {
     const before = github.requests.length;
     const run = await completedRun("prj_gone");
     await feature.onRunCompleted(run);
-    await until("failed", async () => (await deliveryOf(run.id))?.status === "failed");
+    // The handler records the failure before the runner closes the job: wait for both, as the delivered case does.
+    await until(
+      "failed and the job closed",
+      async () => (await deliveryOf(run.id))?.status === "failed" && (await pendingJobs(`commit_status:${run.id}`)).length === 0,
+    );
     const delivery = await deliveryOf(run.id);
     expect(delivery).toMatchObject({ status: "failed", attempts: 1 });
     expect(delivery?.lastError).toContain("HTTP 404");
     expect(github.requests.length - before).toBe(1);
-    expect(await pendingJobs(`commit_status:${run.id}`)).toEqual([]);
   });
 
   it("gives up after the last allowed attempt", async () => {

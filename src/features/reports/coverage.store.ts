@@ -76,8 +76,25 @@ export const runCoverageRows = (db: Queryable, runId: string) =>
     ])
     .where("r.run_id", "=", runId);
 
+/** A page of a run's merged coverage in path order: totals and line data, not branch data (the list does not show it). */
 export async function listRunCoverage(db: Queryable, runId: string, filter: { prefix?: string; limit: number; after?: string }) {
-  let query = runCoverageRows(db, runId)
+  let query = db
+    .selectFrom("run_coverage as r")
+    .leftJoin("coverage_files as c", (join) =>
+      join.onRef("c.file_id", "=", "r.source_file_id").onRef("c.seq", "=", "r.source_seq"),
+    )
+    .select([
+      "r.path",
+      sql<string | null>`coalesce(c.uncovered_json, r.uncovered_json)`.as("uncovered_json"),
+      // Only rows stored before 0018 have no ranges: only then is the line data read.
+      sql<string | null>`case when coalesce(c.uncovered_json, r.uncovered_json) is null
+        then coalesce(c.lines_json, r.lines_json) end`.as("lines_json"),
+      "r.lines_covered",
+      "r.lines_total",
+      "r.branches_covered",
+      "r.branches_total",
+    ])
+    .where("r.run_id", "=", runId)
     .orderBy("r.path")
     .limit(filter.limit + 1);
   if (filter.prefix) query = query.where("r.path", "like", `${filter.prefix.replace(/[%_]/g, "")}%`);
@@ -96,6 +113,7 @@ export async function insertRunCoverage(db: Queryable, runId: string, rows: Cove
       lines_total: r.linesTotal,
       branches_covered: r.branchesCovered,
       branches_total: r.branchesTotal,
+      uncovered_json: r.uncovered ? JSON.stringify(r.uncovered) : null,
     }));
     await db.insertInto("run_coverage").values(values).execute();
   }

@@ -203,6 +203,67 @@ describe.each(testDialects())("the report page on %s", (dialect) => {
     expect(again).toEqual(detail);
   });
 
+  it("counts tests added and removed against the base over more keys than one lookup reads", async () => {
+    const named = (from: number, to: number): Case[] =>
+      Array.from({ length: to - from }, (_, i) => ({
+        name: `k_${from + i}`,
+        ...((from + i) % 7 === 0 ? { status: "failed" as const } : {}),
+      }));
+    const base = await openRun(nextSha());
+    await put(base.id, "r.xml", junit(named(0, 5300)));
+    await complete(base.id);
+    const run = await openRun(nextSha());
+    await put(run.id, "r.xml", junit(named(100, 5400)));
+    // The same keys again in a second file (a retry): counted once.
+    await put(run.id, "retry.xml", junit(named(5350, 5400)));
+    await complete(run.id);
+    const detail = (await t.request({ method: "GET", url: `/api/v1/report-runs/${run.id}` })).json<ReportRunDetail>();
+    expect(detail.comparison).toMatchObject({ base: { runId: base.id }, added: 100, removed: 100 });
+  });
+
+  it("lists cut long stacks to their first lines, and a case's own URL gives it whole with its output", async () => {
+    const run = await openRun(nextSha());
+    const frames = Array.from({ length: 40 }, (_, i) => `    at pkg.Deep.frame${i}(Deep.java:${i + 1})`);
+    const stack = `java.lang.AssertionError: deep&#10;${frames.join("&#10;")}`;
+    await put(
+      run.id,
+      "deep.xml",
+      `<testsuite name="s"><testcase classname="pkg.Deep" name="deep"><failure message="deep">${stack}</failure>` +
+        `<system-out>printed by deep</system-out></testcase><testcase classname="pkg.Deep" name="short">` +
+        `<failure message="short">one line</failure></testcase></testsuite>`,
+    );
+    await complete(run.id);
+    const whole = `java.lang.AssertionError: deep\n${frames.join("\n")}`;
+
+    const detail = (await t.request({ method: "GET", url: `/api/v1/report-runs/${run.id}` })).json<ReportRunDetail>();
+    const [deep, short] = detail.failures;
+    expect(deep?.truncated).toBe(true);
+    expect(deep?.stack?.split("\n")).toEqual(whole.split("\n").slice(0, 8));
+    expect(short).toMatchObject({ name: "short", stack: "one line", truncated: false });
+    const listed = (await page(run.id, "status=failed")).items;
+    // A page of tests shows cases closed: it carries fewer lines than the run page, which opens its failures.
+    expect(listed.map((c) => [c.name, c.stack?.split("\n").length, c.truncated, c.id])).toEqual([
+      ["deep", 3, true, deep?.id],
+      ["short", 1, false, short?.id],
+    ]);
+
+    const res = await t.request({ method: "GET", url: `/api/v1/report-runs/${run.id}/tests/${deep?.id}` });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toMatchObject({ name: "deep", stack: whole, truncated: false, systemOut: "printed by deep" });
+    const other = await openRun(nextSha());
+    const missing = await t.request({ method: "GET", url: `/api/v1/report-runs/${other.id}/tests/${deep?.id}` });
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json()).toMatchObject({ error: { code: "not_found" } });
+    const malformed = await t.request({ method: "GET", url: `/api/v1/report-runs/${run.id}/tests/nope` });
+    expect(malformed.statusCode).toBe(400);
+
+    // A page stored by an older version (no layout, whole stacks) is recomputed on its first view.
+    const old = JSON.stringify({ failures: [{ name: "stale" }], flaky: [], slowest: [], comparison: { base: null } });
+    await t.db.kysely.updateTable("report_runs").set({ view_json: old }).where("id", "=", run.id).execute();
+    const again = (await t.request({ method: "GET", url: `/api/v1/report-runs/${run.id}` })).json<ReportRunDetail>();
+    expect(again).toEqual(detail);
+  });
+
   it("merges coverage of a path that comes several times and copies the others under their normalised path", async () => {
     const run = await openRun(nextSha(), { diff: [{ path: "src/a.ts", ranges: [[1, 4]] }] });
     const lcov = (path: string, hits: number[]) =>
@@ -220,6 +281,11 @@ describe.each(testDialects())("the report page on %s", (dialect) => {
       ["src/b.ts", 2, 2, []],
       ["test/c.ts", 0, 1, [[1, 1]]],
     ]);
+    // Rows stored before their uncovered ranges were (0018) give the same list, from their line data.
+    await t.db.kysely.updateTable("coverage_files").set({ uncovered_json: null }).where("run_id", "=", run.id).execute();
+    await t.db.kysely.updateTable("run_coverage").set({ uncovered_json: null }).where("run_id", "=", run.id).execute();
+    const derived = await t.request({ method: "GET", url: `/api/v1/report-runs/${run.id}/coverage` });
+    expect(derived.json()).toEqual(coverage);
     // Completing again recomputes the same.
     expect((await complete(run.id)).summary).toEqual(done.summary);
   });

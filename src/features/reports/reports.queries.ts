@@ -1,14 +1,14 @@
 import type { Kysely } from "kysely";
 import type { Database, TestCasesTable } from "../../db/schema.ts";
-import { invalid } from "../../shared/errors.ts";
+import { invalid, notFound } from "../../shared/errors.ts";
 import type { Comparison, CoverageEntry, ReportRunDetail } from "../../shared/reports.api.ts";
 import * as coverageStore from "./coverage.store.ts";
-import { uncoveredRanges } from "./parsers/coverage/paths.ts";
+import { uncoveredRangesOfJson } from "./parsers/coverage/paths.ts";
 import { ratio } from "./reports.complete.ts";
 import type { ReportsService } from "./reports.service.ts";
 import * as store from "./reports.store.ts";
 import type { ReportRunRecord, RunPage } from "./reports.types.ts";
-import { baseOf, compareRuns, computeCaseLists, presentCase } from "./run-page.ts";
+import { baseOf, compareRuns, computeCaseLists, LIST_CUT, presentCase } from "./run-page.ts";
 import * as cases from "./test-cases.store.ts";
 
 export { label, presentCase } from "./run-page.ts";
@@ -59,7 +59,8 @@ export function createReportQueries(deps: { db: Kysely<Database>; reports: Repor
    * completed later). The base is found from the text's `"comparison":{"base":…}` without parsing the whole page.
    */
   async function page(run: ReportRunRecord): Promise<{ json: string; base: string | null }> {
-    const stored = await store.runPageJson(db, run.id);
+    const saved = await store.runPageJson(db, run.id);
+    const stored = saved?.startsWith(store.PAGE_PREFIX) ? `{${saved.slice(store.PAGE_PREFIX.length)}` : null;
     const base = await baseOf(db, run, deps.defaultBranch);
     if (stored && storedBase(stored) === (base?.id ?? null)) return { json: stored, base: base?.id ?? null };
     const lists = stored ? (JSON.parse(stored) as RunPage) : await computeCaseLists(db, run.id);
@@ -141,9 +142,21 @@ export function createReportQueries(deps: { db: Kysely<Database>; reports: Repor
     const items = rows.slice(0, filter.limit);
     const last = items.at(-1);
     return {
-      items: items.map(presentCase),
+      items: items.map((row) => presentCase(row, LIST_CUT)),
       nextCursor: rows.length > filter.limit && last ? encodeCaseCursor(last) : null,
     };
+  }
+
+  /** One case whole: its full message and stack, and its captured output. `caseId` is the `id` lists give it. */
+  async function testCase(id: string, caseId: string) {
+    const run = await reports.record(id);
+    const at = CURSOR.exec(caseId);
+    const [row] =
+      at?.[1] && at[2] && (await cases.storedFileIds(db, run.id)).includes(at[1])
+        ? await cases.casesBySeq(db, { fileId: at[1], seqs: [Number(at[2])] })
+        : [];
+    if (!row) throw notFound("not_found", `Run ${id} has no test case ${caseId}`, { id, caseId });
+    return { ...presentCase(row), systemOut: row.system_out, systemErr: row.system_err };
   }
 
   async function coverage(id: string, filter: { path?: string; limit: number; after?: string }) {
@@ -158,7 +171,10 @@ export function createReportQueries(deps: { db: Kysely<Database>; reports: Repor
         path: row.path,
         lines: ratio(row.lines_covered, row.lines_total),
         branches: ratio(row.branches_covered, row.branches_total),
-        uncovered: uncoveredRanges(new Map(JSON.parse(row.lines_json) as [number, number][])),
+        uncovered:
+          row.uncovered_json !== null
+            ? (JSON.parse(row.uncovered_json) as [number, number][])
+            : uncoveredRangesOfJson(row.lines_json ?? "[]"),
       }),
     );
     return { items, nextCursor: rows.length > filter.limit ? (items.at(-1)?.path ?? null) : null };
@@ -168,6 +184,7 @@ export function createReportQueries(deps: { db: Kysely<Database>; reports: Repor
     detail,
     detailJson,
     tests,
+    testCase,
     coverage,
     compare,
     baseOf: (run: ReportRunRecord) => baseOf(db, run, deps.defaultBranch),

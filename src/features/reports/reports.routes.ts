@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { ErrorBody, Page, PageQuery, Slug } from "../../shared/api.ts";
+import { ErrorBody, Nullable, Page, PageQuery, Slug } from "../../shared/api.ts";
 import { decodeCursor } from "../../shared/pagination.ts";
 import {
   CoverageEntry,
@@ -15,6 +15,11 @@ import type { ReportQueries } from "./reports.queries.ts";
 import type { ReportsService } from "./reports.service.ts";
 import type { ReportViews } from "./reports.views.ts";
 
+const CASE_ID = "^[A-Za-z0-9_-]{1,64}\\.\\d{1,9}$";
+const TestCaseDetail = Type.Intersect([
+  TestCase,
+  Type.Object({ systemOut: Nullable(Type.String()), systemErr: Nullable(Type.String()) }),
+]);
 const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
 const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 422: ErrorBody };
 
@@ -130,7 +135,7 @@ export function reportsRoutes(deps: {
             ),
             q: Type.Optional(Type.String({ maxLength: 200 })),
             limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 100 })),
-            cursor: Type.Optional(Type.String({ pattern: "^[A-Za-z0-9_-]{1,64}\\.\\d{1,9}$" })),
+            cursor: Type.Optional(Type.String({ pattern: CASE_ID })),
           }),
           response: { 200: Page(TestCase), ...errors },
         },
@@ -142,6 +147,19 @@ export function reportsRoutes(deps: {
           limit: request.query.limit ?? 100,
           ...(request.query.cursor ? { cursor: request.query.cursor } : {}),
         }),
+    );
+
+    app.get(
+      "/report-runs/:id/tests/:caseId",
+      {
+        schema: {
+          tags: ["reports"],
+          summary: "One test case of a run whole (lists cut long stacks): message, stack and captured output",
+          params: Type.Object({ id: IdParams.properties.id, caseId: Type.String({ pattern: CASE_ID }) }),
+          response: { 200: TestCaseDetail, ...errors },
+        },
+      },
+      async (request) => queries.testCase(request.params.id, request.params.caseId),
     );
 
     app.get(

@@ -3,7 +3,7 @@ import type { Database } from "../../db/schema.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { conflict, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
-import type { CreateReportRunBody, ReportFile, ReportRun } from "../../shared/reports.api.ts";
+import type { Comparison, CreateReportRunBody, ReportFile, ReportRun } from "../../shared/reports.api.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import { completeCoverage } from "./coverage.complete.ts";
 import type { ReportFormat } from "./parsers/parser.types.ts";
@@ -22,8 +22,11 @@ export interface ReportsDeps {
   limits: UploadLimits;
   /** The branch whose latest run is the base of a run without `--base` ("main" when not given). */
   defaultBranch?: string;
-  /** Called after a run completes (commit statuses, notifications); never blocks or fails the upload. */
-  onComplete?: (run: ReportRun & { projectId: string }) => Promise<void>;
+  /**
+   * Called after a run completes (commit statuses, notifications), with its comparison with the base (coverage delta,
+   * new failures); never blocks or fails the upload.
+   */
+  onComplete?: (run: ReportRun & { projectId: string; comparison: Comparison }) => Promise<void>;
 }
 
 export function createReportsService(deps: ReportsDeps) {
@@ -126,7 +129,7 @@ export function createReportsService(deps: ReportsDeps) {
     const comparison = await compareRuns(db, done, await baseOf(db, done, deps.defaultBranch ?? "main"));
     await store.completeRun(db, run.id, { summary, page: { ...lists, comparison }, at });
     const completed = await present(await record(run.id));
-    if (deps.onComplete) void deps.onComplete({ ...completed, projectId: run.projectId }).catch(() => undefined);
+    if (deps.onComplete) void deps.onComplete({ ...completed, projectId: run.projectId, comparison }).catch(() => undefined);
     return completed;
   }
 

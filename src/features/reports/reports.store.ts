@@ -128,12 +128,19 @@ export async function completeRun(
     .set({
       status: "complete",
       summary_json: JSON.stringify(done.summary),
-      view_json: JSON.stringify(done.page),
+      view_json: storedPage(done.page),
       completed_at: done.at,
     })
     .where("id", "=", id)
     .execute();
 }
+
+/**
+ * Stored pages start with their layout, so a page stored by an older version (whole stacks, no case ids) is recomputed on
+ * its first view instead of being sent as it is. Readers splice the text after this prefix into the response.
+ */
+export const PAGE_PREFIX = '{"layout":2,';
+const storedPage = (page: RunPage): string => `${PAGE_PREFIX}${JSON.stringify(page).slice(1)}`;
 
 /** The stored page as its JSON text (the run page sends it on without parsing it again), or null. */
 export async function runPageJson(db: Queryable, id: string): Promise<string | null> {
@@ -144,7 +151,7 @@ export async function runPageJson(db: Queryable, id: string): Promise<string | n
 export async function saveRunPage(db: Queryable, id: string, page: RunPage): Promise<void> {
   await db
     .updateTable("report_runs")
-    .set({ view_json: JSON.stringify(page) })
+    .set({ view_json: storedPage(page) })
     .where("id", "=", id)
     .execute();
 }
@@ -219,6 +226,7 @@ function coverageValues(r: CoverageRow) {
     lines_total: r.linesTotal,
     branches_covered: r.branchesCovered,
     branches_total: r.branchesTotal,
+    uncovered_json: r.uncovered ? JSON.stringify(r.uncovered) : null,
   };
 }
 

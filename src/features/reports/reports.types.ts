@@ -58,6 +58,8 @@ export interface CoverageRow {
   linesTotal: number;
   branchesCovered: number;
   branchesTotal: number;
+  /** Uncovered line ranges, stored with the row for the coverage list; absent on rows without line data. */
+  uncovered?: [number, number][];
 }
 
 /**

@@ -5,13 +5,44 @@ import * as store from "./reports.store.ts";
 import type { ReportRunRecord, RunPage } from "./reports.types.ts";
 import * as cases from "./test-cases.store.ts";
 
-const FIRST_FAILURES = 50;
+const FIRST_FAILURES = 25;
 const FLAKY_MARKED = 100;
 const FAILING_SCANNED = 1000;
 const SLOWEST = 10;
 const NAMES_LISTED = 200;
 
-export function presentCase(row: TestCasesTable): TestCase {
+/** How much of a case's message and stack a list carries: its first lines, up to a number of characters. */
+export interface Cut {
+  lines: number;
+  chars: number;
+}
+/**
+ * The run page opens its failures: the headline and first frames of each. A page of tests shows cases closed, so it
+ * carries less. A case's own URL has it whole. (Whole 3–5 KiB stacks made the run page 236 KiB and a page of failed
+ * tests 456 KiB, and their size, not the SQL, was the request's time.)
+ */
+export const PAGE_CUT: Cut = { lines: 8, chars: 1200 };
+export const LIST_CUT: Cut = { lines: 3, chars: 400 };
+
+/** The first `lines` lines of `text`, at most `chars` characters; `cut` when that left something out. */
+export function headOf(text: string | null, lines: number, chars: number): { text: string | null; cut: boolean } {
+  if (text === null) return { text, cut: false };
+  let end = -1;
+  for (let n = 0; n < lines; n++) {
+    end = text.indexOf("\n", end + 1);
+    if (end < 0) break;
+  }
+  const limit = Math.min(end < 0 ? text.length : end, chars);
+  return limit >= text.length ? { text, cut: false } : { text: text.slice(0, limit), cut: true };
+}
+
+/** The case's id in its run: its file and place in the file, `<fileId>.<seq>`. */
+export const caseId = (row: { file_id: string; seq: number }): string => `${row.file_id}.${row.seq}`;
+
+/** A case as the API gives it; `cut` (lists) keeps the first lines of its message and stack. */
+export function presentCase(row: TestCasesTable, cut?: Cut): TestCase {
+  const message = cut ? headOf(row.message, cut.lines, cut.chars) : { text: row.message, cut: false };
+  const stack = cut ? headOf(row.stack, cut.lines, cut.chars) : { text: row.stack, cut: false };
   return {
     key: row.test_key,
     suite: row.suite,
@@ -20,9 +51,11 @@ export function presentCase(row: TestCasesTable): TestCase {
     file: row.file,
     durationMs: row.duration_ms,
     status: row.status,
-    message: row.message,
-    stack: row.stack,
+    message: message.text,
+    stack: stack.text,
     reruns: row.reruns,
+    id: caseId(row),
+    truncated: message.cut || stack.cut,
   };
 }
 
@@ -70,8 +103,7 @@ export async function compareRuns(
     base: { runId: base.id, commitSha: base.commitSha, branch: base.branch },
     newFailures: distinctLabels(await cases.failingNotFailingIn(db, run.id, base.id)),
     fixed: distinctLabels(await cases.fixedIn(db, base.id, run.id)),
-    added: await cases.countKeysNotIn(db, run.id, base.id),
-    removed: await cases.countKeysNotIn(db, base.id, run.id),
+    ...(await cases.countAddedRemoved(db, run.id, base.id)),
     coverageDelta: nowPct != null && thenPct != null ? Math.round((nowPct - thenPct) * 100) / 100 : null,
   };
 }
@@ -85,8 +117,8 @@ export async function computeCaseLists(db: Kysely<Database>, runId: string): Pro
     failures: failing
       .filter((c) => !duplicated.has(c.test_key))
       .slice(0, FIRST_FAILURES)
-      .map(presentCase),
-    flaky: [...marked, ...failing.filter((c) => duplicated.has(c.test_key))].map(presentCase),
-    slowest: (await cases.slowestCases(db, runId, SLOWEST)).map(presentCase),
+      .map((c) => presentCase(c, PAGE_CUT)),
+    flaky: [...marked, ...failing.filter((c) => duplicated.has(c.test_key))].map((c) => presentCase(c, PAGE_CUT)),
+    slowest: (await cases.slowestCases(db, runId, SLOWEST)).map((c) => presentCase(c, PAGE_CUT)),
   };
 }

@@ -1,10 +1,15 @@
 import { SqliteAdapter, sql } from "kysely";
 import type { Queryable, TestCasesTable } from "../../db/schema.ts";
+import type { CaseStatus } from "./parsers/parser.types.ts";
 import type { CaseRow } from "./reports.types.ts";
 
 /** Rows per INSERT: one statement shape (prepared once) and well under SQLite's 32766 bound parameters (15 columns). */
 export const CASE_BATCH = 400;
 export const FAILED = ["failed", "errored"];
+/** Every status a case can have (the Record makes the compiler check that none is missing). */
+const STATUSES = Object.keys({ passed: 1, failed: 1, errored: 1, skipped: 1, flaky: 1 } satisfies Record<CaseStatus, 1>);
+
+const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** How a name is kept in the search index and how a query is matched against it: lower case, no tabs or newlines. */
 export const searchText = (text: string | null): string => (text ?? "").toLowerCase().replace(/[\t\n\r]/g, " ");
@@ -146,44 +151,99 @@ export async function casesBySeq(
 const byPosition = <T extends { file_id: string; seq: number }>(a: T, b: T): number =>
   a.file_id < b.file_id ? -1 : a.file_id > b.file_id ? 1 : a.seq - b.seq;
 
+/** Rows (with their messages and stacks) read per statement when completion lists a run's failures. */
+const ROWS_STEP = 250;
+
 /**
- * A run's first `limit` cases with one of `statuses`, in page order (file, seq): one index seek per file and status, so
- * the planner never walks the primary key through every row to avoid a sort.
+ * A run's first `limit` cases with one of `statuses`, in page order (file, seq): index seeks per file and status, so the
+ * planner never walks the primary key through every row to avoid a sort, ROWS_STEP rows at a time.
  */
 export async function casesWithStatus(db: Queryable, runId: string, statuses: string[], limit: number) {
   const rows: TestCasesTable[] = [];
   for (const fileId of await storedFileIds(db, runId)) {
     const found: TestCasesTable[] = [];
-    for (const status of statuses) found.push(...(await casesOfFile(db, { fileId, afterSeq: -1, status, limit })));
+    for (const status of statuses) {
+      let afterSeq = -1;
+      for (let got = 0; got < limit; ) {
+        const step = await casesOfFile(db, { fileId, afterSeq, status, limit: Math.min(ROWS_STEP, limit - got) });
+        found.push(...step);
+        got += step.length;
+        const last = step.at(-1);
+        if (!last || step.length < ROWS_STEP) break;
+        afterSeq = last.seq;
+        await nextTick();
+      }
+    }
     rows.push(...found.sort(byPosition));
     if (rows.length >= limit) break;
   }
   return rows.slice(0, limit);
 }
 
-/** Totals per status of a run, from the covering `(file_id, status, seq, test_key, duration_ms)` index. */
-export async function countByStatus(db: Queryable, runId: string): Promise<{ status: string; n: number; duration: number }[]> {
-  const rows = await db
-    .selectFrom("test_cases")
-    .select(["status", (eb) => eb.fn.countAll<number>().as("n"), sql<number>`coalesce(sum(duration_ms), 0)`.as("duration")])
-    .where("file_id", "in", storedFiles(db, runId))
-    .groupBy("status")
-    .execute();
-  return rows.map((r) => ({ status: r.status, n: Number(r.n), duration: Number(r.duration) }));
+/** Cases per seq slice when completion walks a run's index: a few ms of SQLite each, so no statement holds the DB long. */
+export const SEQ_STEP = 20_000;
+
+/** `[from, to)` seq slices of every stored file of a run, SEQ_STEP wide. */
+async function seqSlices(db: Queryable, runId: string): Promise<{ fileId: string; from: number; to: number }[]> {
+  const slices: { fileId: string; from: number; to: number }[] = [];
+  for (const fileId of await storedFileIds(db, runId)) {
+    const row = await db
+      .selectFrom("test_cases")
+      .select((eb) => eb.fn.max("seq").as("last"))
+      .where("file_id", "=", fileId)
+      .executeTakeFirst();
+    const last = row?.last === null || row?.last === undefined ? -1 : Number(row.last);
+    for (let from = 0; from <= last; from += SEQ_STEP) slices.push({ fileId, from, to: from + SEQ_STEP });
+  }
+  return slices;
 }
 
-/** The slowest cases: a top-N over the covering index first, then only those rows. */
-export async function slowestCases(db: Queryable, runId: string, limit: number) {
-  const top = await db
+/** The covering index's entries of one status in one seq slice. */
+const inSlice = (db: Queryable, slice: { fileId: string; from: number; to: number }, status: string) =>
+  db
     .selectFrom("test_cases")
-    .select(["file_id", "seq"])
-    .where("file_id", "in", storedFiles(db, runId))
-    .where("duration_ms", "is not", null)
-    .orderBy("duration_ms", "desc")
-    .orderBy("file_id")
-    .orderBy("seq")
-    .limit(limit)
-    .execute();
+    .where("file_id", "=", slice.fileId)
+    .where("status", "=", status)
+    .where("seq", ">=", slice.from)
+    .where("seq", "<", slice.to);
+
+/**
+ * Totals per status of a run, from the covering `(file_id, status, seq, test_key, duration_ms)` index, one status and seq
+ * slice per statement (one GROUP BY over 200k entries held the connection ~0.1–0.4 s).
+ */
+export async function countByStatus(db: Queryable, runId: string): Promise<{ status: string; n: number; duration: number }[]> {
+  const totals = new Map<string, { n: number; duration: number }>();
+  for (const slice of await seqSlices(db, runId)) {
+    for (const status of STATUSES) {
+      const row = await inSlice(db, slice, status)
+        .select([(eb) => eb.fn.countAll<number>().as("n"), sql<number>`coalesce(sum(duration_ms), 0)`.as("duration")])
+        .executeTakeFirst();
+      const n = Number(row?.n ?? 0);
+      if (n === 0) continue;
+      const total = totals.get(status) ?? { n: 0, duration: 0 };
+      totals.set(status, { n: total.n + n, duration: total.duration + Number(row?.duration ?? 0) });
+    }
+    await nextTick();
+  }
+  return [...totals].map(([status, t]) => ({ status, ...t }));
+}
+
+/** The slowest cases: a top-N per status and seq slice over the covering index, merged here, then only those rows. */
+export async function slowestCases(db: Queryable, runId: string, limit: number) {
+  let top: { file_id: string; seq: number; duration_ms: number | null }[] = [];
+  for (const slice of await seqSlices(db, runId)) {
+    for (const status of STATUSES) {
+      const rows = await inSlice(db, slice, status)
+        .select(["file_id", "seq", "duration_ms"])
+        .where("duration_ms", "is not", null)
+        .orderBy("duration_ms", "desc")
+        .orderBy("seq")
+        .limit(limit)
+        .execute();
+      top = [...top, ...rows].sort((a, b) => (b.duration_ms ?? 0) - (a.duration_ms ?? 0) || byPosition(a, b)).slice(0, limit);
+    }
+    await nextTick();
+  }
   const rows: TestCasesTable[] = [];
   for (const { file_id, seq } of top) rows.push(...(await casesBySeq(db, { fileId: file_id, seqs: [seq] })));
   return rows;
@@ -267,12 +327,53 @@ export async function fixedIn(db: Queryable, baseId: string, runId: string) {
     .then((rows) => rows.sort(byPosition));
 }
 
-/** How many distinct test keys of `runId` are not in `otherRunId`: two covering-index scans and a set difference. */
-export async function countKeysNotIn(db: Queryable, runId: string, otherRunId: string): Promise<number> {
-  const keys = (id: string) => db.selectFrom("test_cases").select("test_key").where("file_id", "in", storedFiles(db, id));
-  const row = await db
-    .selectFrom(keys(runId).except(keys(otherRunId)).as("k"))
-    .select((eb) => eb.fn.countAll<number>().as("n"))
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
+/** Test keys read per statement when comparing two runs: a few ms each, so no statement holds the DB long. */
+export const KEY_STEP = 2500;
+
+/** Every stored case's test key of a run, KEY_STEP at a time from the covering index, the event loop running between. */
+async function* keysOf(db: Queryable, runId: string): AsyncGenerator<string[]> {
+  for (const fileId of await storedFileIds(db, runId)) {
+    for (const status of STATUSES) {
+      let afterSeq = -1;
+      for (;;) {
+        const rows = await db
+          .selectFrom("test_cases")
+          .select(["seq", "test_key"])
+          .where("file_id", "=", fileId)
+          .where("status", "=", status)
+          .where("seq", ">", afterSeq)
+          .orderBy("seq")
+          .limit(KEY_STEP)
+          .execute();
+        const last = rows.at(-1);
+        if (!last) break;
+        afterSeq = last.seq;
+        yield rows.map((r) => r.test_key);
+        await nextTick();
+        if (rows.length < KEY_STEP) break;
+      }
+    }
+  }
+}
+
+/**
+ * How many distinct tests `runId` has that `baseId` has not (added), and the reverse (removed). One `EXCEPT` per
+ * direction over two 200k-case runs held the one SQLite connection (and every other request) for 0.3–3.5 s, and a
+ * lookup per key on `(test_key, run_id)` reads random index pages (~10× the time in all). Both runs' keys are read
+ * instead in slices from the covering index, in order; the base's are held in memory (~100 bytes a test) and each of
+ * the run's is checked against them.
+ */
+export async function countAddedRemoved(db: Queryable, runId: string, baseId: string) {
+  const inRun = new Map<string, boolean>();
+  for await (const keys of keysOf(db, baseId)) for (const key of keys) inRun.set(key, false);
+  const added = new Set<string>();
+  for await (const keys of keysOf(db, runId)) {
+    for (const key of keys) {
+      if (inRun.has(key)) inRun.set(key, true);
+      else added.add(key);
+    }
+  }
+  let removed = 0;
+  for (const seen of inRun.values()) if (!seen) removed++;
+  return { added: added.size, removed };
 }

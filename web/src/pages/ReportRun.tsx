@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
-import { useCoverage, useReportRun, useReportTests, useTrends } from "../api/hooks.ts";
+import { useCoverage, useReportRun, useReportTests, useTestCase, useTrends } from "../api/hooks.ts";
 import type { CoverageEntry, ReportRunDetail, TestCase } from "../api/types.ts";
 import { Chart } from "../components/Chart.tsx";
 import { Sha } from "../components/Sha.tsx";
@@ -140,7 +140,15 @@ function Report({ r }: { r: ReportRunDetail }) {
               <p>Every test passed or was skipped in this run.</p>
             </Empty>
           ) : (
-            <TestList tests={r.failures} open />
+            <>
+              <TestList runId={r.id} tests={r.failures} open />
+              {failed > r.failures.length ? (
+                <p className="muted">
+                  Showing the first {r.failures.length} of {number(failed)} failures.{" "}
+                  <Link to={`?tab=tests&status=failed`}>See every failed test →</Link>
+                </p>
+              ) : null}
+            </>
           )
         ) : null}
         {tab === "flaky" ? (
@@ -149,11 +157,11 @@ function Report({ r }: { r: ReportRunDetail }) {
               <p>No test needed a rerun to pass in this run.</p>
             </Empty>
           ) : (
-            <TestList tests={r.flaky} />
+            <TestList runId={r.id} tests={r.flaky} />
           )
         ) : null}
-        {tab === "slowest" ? <TestList tests={r.slowest} /> : null}
-        {tab === "tests" ? <AllTests id={r.id} /> : null}
+        {tab === "slowest" ? <TestList runId={r.id} tests={r.slowest} /> : null}
+        {tab === "tests" ? <AllTests id={r.id} initialStatus={params.get("status") ?? ""} /> : null}
         {tab === "coverage" ? <Coverage id={r.id} /> : null}
         {tab === "trends" ? <Trends slug={r.project} branch={r.branch} kind={r.kind} /> : null}
       </div>
@@ -161,11 +169,11 @@ function Report({ r }: { r: ReportRunDetail }) {
   );
 }
 
-function TestList({ tests, open = false }: { tests: TestCase[]; open?: boolean }) {
+function TestList({ runId, tests, open = false }: { runId: string; tests: TestCase[]; open?: boolean }) {
   return (
     <div className="card" style={{ paddingTop: 4, paddingBottom: 4 }}>
       {tests.map((t) => (
-        <details key={t.key} className="test" open={open && Boolean(t.message || t.stack)}>
+        <details key={t.id ?? t.key} className="test" open={open && Boolean(t.message || t.stack)}>
           <summary>
             <Status status={t.reruns > 0 && t.status === "passed" ? "flaky" : t.status} />
             <strong style={{ overflowWrap: "anywhere" }}>{t.name}</strong>
@@ -175,21 +183,51 @@ function TestList({ tests, open = false }: { tests: TestCase[]; open?: boolean }
             <span className="spacer" style={{ flex: 1 }} />
             <Duration ms={t.durationMs} />
           </summary>
-          {t.message ? (
-            <p className="error-text" style={{ marginTop: 8, overflowWrap: "anywhere" }}>
-              {t.message}
-            </p>
-          ) : null}
-          {t.stack ? <pre>{t.stack}</pre> : null}
-          {t.file ? <p className="muted mono">{t.file}</p> : null}
+          <CaseText runId={runId} test={t} />
         </details>
       ))}
     </div>
   );
 }
 
-function AllTests({ id }: { id: string }) {
-  const [status, setStatus] = useState("");
+/** A case's message and stack as the list gives them (first lines), and the whole text with its output on request. */
+function CaseText({ runId, test }: { runId: string; test: TestCase }) {
+  const [whole, setWhole] = useState(false);
+  const full = useTestCase(runId, test.id, whole);
+  const t = full.data ?? test;
+  return (
+    <>
+      {t.message ? (
+        <p className="error-text" style={{ marginTop: 8, overflowWrap: "anywhere" }}>
+          {t.message}
+        </p>
+      ) : null}
+      {t.stack ? <pre>{t.stack}</pre> : null}
+      {full.data?.systemOut ? (
+        <>
+          <h3>Output</h3>
+          <pre>{full.data.systemOut}</pre>
+        </>
+      ) : null}
+      {full.data?.systemErr ? (
+        <>
+          <h3>Error output</h3>
+          <pre>{full.data.systemErr}</pre>
+        </>
+      ) : null}
+      {test.truncated && test.id && !full.data ? (
+        <button type="button" className="ghost small" onClick={() => setWhole(true)} disabled={full.isFetching}>
+          {full.isFetching ? "Loading…" : "Show the whole stack and output"}
+        </button>
+      ) : null}
+      {full.isError ? <p className="error-text">Could not load the whole test case: {full.error.message}</p> : null}
+      {t.file ? <p className="muted mono">{t.file}</p> : null}
+    </>
+  );
+}
+
+function AllTests({ id, initialStatus }: { id: string; initialStatus: string }) {
+  const [status, setStatus] = useState(initialStatus);
   const [q, setQ] = useState("");
   const [cursor, setCursor] = useState<string | undefined>();
   const tests = useReportTests(id, { status: status || undefined, q: q || undefined, cursor } as {
@@ -237,7 +275,7 @@ function AllTests({ id }: { id: string }) {
             <Empty title="No test matches" />
           ) : (
             <>
-              <TestList tests={page.items} />
+              <TestList runId={id} tests={page.items} />
               <div className="pager">
                 {cursor ? (
                   <button type="button" onClick={() => setCursor(undefined)}>

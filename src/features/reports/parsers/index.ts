@@ -4,6 +4,7 @@ import { parseGoCoverprofile } from "./coverage/go-coverprofile.parser.ts";
 import { parseIstanbul, parseIstanbulSummary } from "./coverage/istanbul.parser.ts";
 import { parseJacoco } from "./coverage/jacoco.parser.ts";
 import { parseLcov } from "./coverage/lcov.parser.ts";
+import { uncoveredRangesOfRow } from "./coverage/paths.ts";
 import { parseJUnit } from "./junit.parser.ts";
 import type { Chunks, FileCoverage, JUnitFileSummary, ParsedTestCase, ReportFormat, SummaryCoverage } from "./parser.types.ts";
 
@@ -27,6 +28,7 @@ export function toCoverageRow(file: FileCoverage): CoverageRow {
     linesTotal: lines.length,
     branchesCovered: branches.reduce((n, [, covered]) => n + covered, 0),
     branchesTotal: branches.reduce((n, [, , total]) => n + total, 0),
+    uncovered: uncoveredRangesOfRow(lines),
   };
 }
 

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import type { FileCoverage } from "../parser.types.ts";
 import { parseLcov } from "./lcov.parser.ts";
-import { mergeCoverage, normalisePaths, summarise, uncoveredRanges } from "./paths.ts";
+import {
+  mergeCoverage,
+  normalisePaths,
+  summarise,
+  uncoveredRanges,
+  uncoveredRangesOfJson,
+  uncoveredRangesOfRow,
+} from "./paths.ts";
 import { collect, fixture } from "./test-support.ts";
 
 function file(path: string, lines: [number, number][], branches: [number, number, number][] = []): FileCoverage {
@@ -142,5 +149,46 @@ describe("uncoveredRanges", () => {
     expect(uncoveredRanges(new Map([[1, 1]]))).toEqual([]);
     expect(uncoveredRanges(new Map())).toEqual([]);
     expect(uncoveredRanges(new Map([[9, 0]]))).toEqual([[9, 9]]);
+  });
+});
+
+describe("uncoveredRangesOfJson", () => {
+  it("reads stored line data as uncoveredRanges reads the Map", () => {
+    const lines: [number, number][] = [
+      [1, 1],
+      [2, 0],
+      [3, 0],
+      [5, 0],
+      [6, 2],
+      [7, 0],
+      [14, 0],
+      [20, 1],
+      [21, 0],
+    ];
+    expect(uncoveredRangesOfJson(JSON.stringify(lines))).toEqual([
+      [2, 5],
+      [7, 14],
+      [21, 21],
+    ]);
+    expect(uncoveredRangesOfJson(JSON.stringify(lines))).toEqual(uncoveredRanges(new Map(lines)));
+    expect(uncoveredRangesOfRow(lines)).toEqual(uncoveredRanges(new Map(lines)));
+    expect(
+      uncoveredRangesOfRow([
+        [9, 0],
+        [1, 0],
+        [2, 1],
+      ]),
+    ).toEqual([
+      [1, 1],
+      [9, 9],
+    ]);
+  });
+
+  it("handles no lines, and falls back to sorting when the data is out of order", () => {
+    expect(uncoveredRangesOfJson("[]")).toEqual([]);
+    expect(uncoveredRangesOfJson("[[9,0],[1,0],[2,1]]")).toEqual([
+      [1, 1],
+      [9, 9],
+    ]);
   });
 });

@@ -115,6 +115,52 @@ export function summarise(files: Iterable<FileCoverage>): CoverageTotals {
  * lines that carry no code (blank lines, comments) and ends only at a covered line: 10, 11, 13 uncovered and 12 not
  * instrumented give `[10, 13]`.
  */
+/**
+ * `uncoveredRanges` read straight from stored line data (`[[line,hits],…]`, sorted by line) without building arrays and
+ * a Map for every line: the coverage list does this for up to 1,000 files per request.
+ */
+export function uncoveredRangesOfJson(json: string): [number, number][] {
+  const ranges: [number, number][] = [];
+  let open: [number, number] | null = null;
+  let previous = -1;
+  let at = json.indexOf("[", 1);
+  while (at >= 0) {
+    const comma = json.indexOf(",", at);
+    const close = json.indexOf("]", comma);
+    if (comma < 0 || close < 0) break;
+    const line = Number(json.slice(at + 1, comma));
+    const hits = Number(json.slice(comma + 1, close));
+    if (!(line > previous)) return uncoveredRanges(new Map(JSON.parse(json) as [number, number][]));
+    previous = line;
+    if (hits > 0) open = null;
+    else if (open !== null) open[1] = line;
+    else {
+      open = [line, line];
+      ranges.push(open);
+    }
+    at = json.indexOf("[", close);
+  }
+  return ranges;
+}
+
+/** `uncoveredRanges` of a row's `[line, hits]` pairs as stored (sorted by line; sorted here if they are not). */
+export function uncoveredRangesOfRow(lines: readonly [number, number][]): [number, number][] {
+  for (let i = 1; i < lines.length; i++) {
+    if ((lines[i]?.[0] ?? 0) <= (lines[i - 1]?.[0] ?? 0)) return uncoveredRanges(new Map(lines));
+  }
+  const ranges: [number, number][] = [];
+  let open: [number, number] | null = null;
+  for (const [line, hits] of lines) {
+    if (hits > 0) open = null;
+    else if (open !== null) open[1] = line;
+    else {
+      open = [line, line];
+      ranges.push(open);
+    }
+  }
+  return ranges;
+}
+
 export function uncoveredRanges(lines: Map<number, number>): [number, number][] {
   const ranges: [number, number][] = [];
   let open: [number, number] | null = null;
