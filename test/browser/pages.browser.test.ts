@@ -67,7 +67,7 @@ describe("dashboard pages", () => {
       expect.stringContaining("live"),
     ]);
     await shot(page, "02a-projects-admin");
-  });
+  }, 60_000);
 
   it("shows a failed deploy in red with its log", async () => {
     const promoted = await app.request({

@@ -114,14 +114,13 @@ environments:
       items: { deployment: Deployment }[];
     }>();
     expect(inbox.items.map((i) => i.deployment.id)).toEqual([d.id]);
-    // The email's Approve link: opening it shows a confirmation page and changes nothing; the POST after sign-in decides.
+    // The email's Approve link: opening it leads to the approval page and changes nothing; the POST after sign-in decides.
     const token =
       /https:\/\/sg\.acme\.test\/approve\/(v1\.[A-Za-z0-9_-]+\.[0-9a-f]+)/.exec(smtp.messages[0]?.text ?? "")?.[1] ?? "";
     expect(token).not.toBe("");
     const page = await t.app.http.inject({ method: "GET", url: `/approve/${token}` });
-    expect(page.statusCode).toBe(200);
-    expect(page.headers["content-type"]).toContain("text/html");
-    expect(page.body).toContain("Approve shop 2.0.0 → live");
+    expect(page.statusCode).toBe(303);
+    expect(page.headers.location).toBe(`/approvals/${d.id}#link=${token}&action=approve`);
     expect((await t.request({ method: "GET", url: `/api/v1/deployments/${d.id}` })).json<Deployment>().status).toBe(
       "pending_approval",
     );

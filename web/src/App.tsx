@@ -19,12 +19,17 @@ const ApprovalPage = lazy(() => import("./pages/Approval.tsx"));
 const Audit = lazy(() => import("./pages/Audit.tsx"));
 const Settings = lazy(() => import("./pages/Settings.tsx"));
 const ProjectSettings = lazy(() => import("./pages/ProjectSettings.tsx"));
+const Runs = lazy(() => import("./pages/Runs.tsx"));
+const Flags = lazy(() => import("./pages/Flags.tsx"));
+const FlagPage = lazy(() => import("./pages/Flag.tsx"));
+const RunPage = lazy(() => import("./pages/Run.tsx"));
 
 function RequireSession({ children }: { children: React.ReactNode }) {
   const session = useSession();
   const location = useLocation();
   if (session.isPending) return <Loading label="Checking your session" />;
-  if (!session.data) return <Navigate to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  if (!session.data)
+    return <Navigate to={`/sign-in?next=${encodeURIComponent(location.pathname + location.search + location.hash)}`} replace />;
   return <>{children}</>;
 }
 
@@ -44,6 +49,7 @@ export function App() {
         <Route path="approvals/:id" element={<Lazy page={<ApprovalPage />} />} />
         <Route path="deployments/:id" element={<Lazy page={<DeploymentPage />} />} />
         <Route path="reports/:id" element={<Lazy page={<ReportRunPage />} />} />
+        <Route path="runs/:id" element={<Lazy page={<RunPage />} />} />
         <Route path="audit" element={<Lazy page={<Audit />} />} />
         <Route path="settings" element={<Lazy page={<Settings />} />} />
         <Route path="p/:slug" element={<Lazy page={<Overview />} />} />
@@ -51,6 +57,9 @@ export function App() {
         <Route path="p/:slug/releases/:version" element={<Lazy page={<ReleasePage />} />} />
         <Route path="p/:slug/deployments" element={<Lazy page={<Deployments />} />} />
         <Route path="p/:slug/reports" element={<Lazy page={<Reports />} />} />
+        <Route path="p/:slug/runs" element={<Lazy page={<Runs />} />} />
+        <Route path="p/:slug/flags" element={<Lazy page={<Flags />} />} />
+        <Route path="p/:slug/flags/:key" element={<Lazy page={<FlagPage />} />} />
         <Route path="p/:slug/settings" element={<Lazy page={<ProjectSettings />} />} />
         <Route path="*" element={<NotFound />} />
       </Route>

@@ -7,7 +7,9 @@ const PROJECT_TABS = [
   ["", "Overview"],
   ["releases", "Releases"],
   ["reports", "Reports"],
-  ["deployments", "Runs"],
+  ["deployments", "Deployments"],
+  ["runs", "Runs"],
+  ["flags", "Flags"],
   ["settings", "Settings"],
 ] as const;
 

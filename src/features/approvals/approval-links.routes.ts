@@ -4,36 +4,34 @@ import { ErrorBody } from "../../shared/api.ts";
 import { DomainError } from "../../shared/errors.ts";
 import type { Actor } from "../../shared/roles.ts";
 import type { DeploymentsService } from "../deployments/deployments.service.ts";
-import { escapeHtml, renderLinkPage } from "./approval-links.page.ts";
+import { approvalPageLocation, renderLinkError } from "./approval-links.page.ts";
 import type { ApprovalLinks } from "./approval-links.service.ts";
 import { ApprovalStateSchema } from "./approvals.routes.ts";
 
 const TokenParams = Type.Object({ token: Type.String({ minLength: 10, maxLength: 2000 }) });
 
-/** `GET /approve/:token`: the confirmation page (outside /api, no state change). */
+/**
+ * `GET /approve/:token` (outside /api, no state change): a valid link redirects to the dashboard's approval page, which
+ * signs the person in when needed and comes back; a link that cannot be used gets a page saying why.
+ */
 export function approvalLinkPageRoutes(deps: {
   links: ApprovalLinks;
   deployments: DeploymentsService;
 }): FastifyPluginAsyncTypebox {
   return async (app) => {
     app.get("/approve/:token", { schema: { hide: true, params: TokenParams } }, async (request, reply) => {
-      reply.type("text/html; charset=utf-8").header("cache-control", "no-store").header("referrer-policy", "no-referrer");
+      reply.header("cache-control", "no-store").header("referrer-policy", "no-referrer");
       try {
         const link = await deps.links.read(request.params.token);
-        const d = await deps.deployments.record(link.deploymentId);
-        return renderLinkPage({
-          token: request.params.token,
-          action: link.action,
-          project: d.projectSlug,
-          release: d.releaseVersion,
-          environment: d.environmentName,
-          status: d.status,
-          expiresAt: link.expiresAt,
-        });
+        await deps.deployments.record(link.deploymentId);
+        return reply.redirect(
+          approvalPageLocation({ deploymentId: link.deploymentId, action: link.action, token: request.params.token }),
+          303,
+        );
       } catch (error) {
         reply.code(error instanceof DomainError && error.code.endsWith("not_found") ? 404 : 400);
-        const message = error instanceof Error ? error.message : "This link cannot be used";
-        return `<!doctype html><meta charset="utf-8"><title>stagegate</title><p role="alert">${escapeHtml(message)}</p>`;
+        reply.type("text/html; charset=utf-8");
+        return renderLinkError(error instanceof Error ? error.message : "This link cannot be used");
       }
     });
   };

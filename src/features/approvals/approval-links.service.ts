@@ -26,7 +26,7 @@ function invalidLink(why: string): DomainError {
 
 /**
  * Approval links for notifications: `v1.<payload>.<hmac>`, signed with a server secret kept in the database, expiring
- * with the approval window and usable once. Opening one shows a confirmation page; only the POST that follows, by a
+ * with the approval window and usable once. Opening one leads to the dashboard's approval page; only the POST from it, by a
  * signed-in approver, decides.
  */
 export function createApprovalLinks(deps: {

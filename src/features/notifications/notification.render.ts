@@ -36,6 +36,8 @@ function headline(type: NotificationEventType): { verb: string; tone: RenderedNo
       return { verb: "Alert firing", tone: "attention", emoji: "🔔" };
     case "alert_resolved":
       return { verb: "Alert resolved", tone: "good", emoji: "✅" };
+    case "channel_test":
+      return { verb: "Test message (nothing was deployed)", tone: "accent", emoji: "🧪" };
     default:
       return assertNever(type, "notification event");
   }
@@ -60,6 +62,8 @@ function actorLabel(type: NotificationEventType): string {
       return "Overridden by";
     case "rollback":
       return "Rolled back by";
+    case "channel_test":
+      return "Sent by";
     default:
       return "By";
   }

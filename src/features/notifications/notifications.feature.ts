@@ -1,5 +1,6 @@
 import type { JobHandler } from "../../jobs/jobs.types.ts";
 import type { DeliveryPolicy } from "../../shared/delivery.ts";
+import { createChannelsService } from "./channels.service.ts";
 import { createDeliverHandler } from "./notifications.job.ts";
 import { notificationsRoutes } from "./notifications.routes.ts";
 import { createNotificationsService, type NotificationsDeps } from "./notifications.service.ts";
@@ -33,7 +34,15 @@ export function createNotificationsFeature(deps: NotificationsFeatureDeps) {
       ...(deps.policy ? { policy: deps.policy } : {}),
     }),
   };
-  return { service, notify: service.notify, jobs, routes: notificationsRoutes({ notifications: service }) };
+  const channels = createChannelsService({
+    clock: deps.clock,
+    channelsFor: (projectId) => deps.channelsFor(projectId),
+    projectIdOf: deps.projectIdOf,
+    deliveries: (filter) => service.list({ ...filter, status: undefined }),
+    resolveSecret: deps.resolveSecret,
+    notifiers,
+  });
+  return { service, notify: service.notify, jobs, routes: notificationsRoutes({ notifications: service, channels }) };
 }
 
 export type NotificationsFeature = ReturnType<typeof createNotificationsFeature>;

@@ -15,6 +15,8 @@ export const NOTIFICATION_EVENTS = [
   "freeze_override",
   "alert_firing",
   "alert_resolved",
+  /** Settings → Send test: proves the channel is reachable; nothing happened in any environment. */
+  "channel_test",
 ] as const;
 export type NotificationEventType = (typeof NOTIFICATION_EVENTS)[number];
 

@@ -1,18 +1,17 @@
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, path, send, setCsrfToken } from "./client.ts";
+import { DEPLOYMENT_KEYS, poll } from "./live.ts";
 import type {
   ApprovalState,
   AuditEvent,
   AuditVerifyResult,
   CommitReport,
   CoverageEntry,
-  CreatedToken,
   Deployment,
   DeploymentStatus,
   DoraFigures,
   Environment,
   GateEvaluation,
-  Member,
   MyRole,
   PageOf,
   PendingApproval,
@@ -24,13 +23,10 @@ import type {
   ReleaseDetail,
   ReportRun,
   ReportRunDetail,
-  Role,
   SessionInfo,
   TestCase,
-  TokenInfo,
   TrendPoint,
   UiConfig,
-  User,
 } from "./types.ts";
 
 const TERMINAL: readonly string[] = ["succeeded", "failed", "errored", "rejected", "expired", "cancelled", "superseded"];
@@ -113,7 +109,7 @@ export function useMatrix(slug: string, cursor: string | undefined) {
     queryKey: ["matrix", slug, cursor ?? ""],
     queryFn: () => api<ProjectMatrix>(path`/projects/${slug}/matrix`, { query: { limit: 25, cursor } }),
     placeholderData: keepPreviousData,
-    refetchInterval: 3_000,
+    refetchInterval: () => poll(3_000),
   });
 }
 
@@ -139,7 +135,7 @@ export function useEnvironments(slug: string) {
   return useQuery({
     queryKey: ["environments", slug],
     queryFn: () => api<{ items: Environment[] }>(path`/projects/${slug}/environments`),
-    refetchInterval: 5_000,
+    refetchInterval: () => poll(5_000),
   });
 }
 
@@ -171,7 +167,7 @@ export function useRelease(slug: string, version: string) {
     queryFn: () => api<ReleaseDetail>(path`/projects/${slug}/releases/${version}`),
     enabled: Boolean(version),
     refetchInterval: (query) =>
-      query.state.data?.environments.some((e) => e.deployments.some((d) => !isTerminal(d.status))) ? 1_500 : 10_000,
+      poll(query.state.data?.environments.some((e) => e.deployments.some((d) => !isTerminal(d.status))) ? 1_500 : 10_000),
   });
 }
 
@@ -179,7 +175,8 @@ export function useReadiness(slug: string, version: string) {
   return useQuery({
     queryKey: ["readiness", slug, version],
     queryFn: () => api<Readiness>(path`/projects/${slug}/releases/${version}/readiness`),
-    refetchInterval: 5_000,
+    // Freeze windows open and close with time alone: a shorter safety net than the other live queries.
+    refetchInterval: () => poll(5_000, 15_000),
   });
 }
 
@@ -199,7 +196,7 @@ export function useDeployments(
         query: { limit: filter.limit ?? 30, cursor: filter.cursor, environment: filter.environment, status: filter.status },
       }),
     placeholderData: keepPreviousData,
-    refetchInterval: 5_000,
+    refetchInterval: () => poll(5_000),
   });
 }
 
@@ -207,7 +204,7 @@ export function useDeployment(id: string) {
   return useQuery({
     queryKey: ["deployment", id],
     queryFn: () => api<Deployment>(path`/deployments/${id}`),
-    refetchInterval: (query) => (query.state.data && isTerminal(query.state.data.status) ? false : 1_000),
+    refetchInterval: (query) => (query.state.data && isTerminal(query.state.data.status) ? false : poll(1_000, 15_000)),
   });
 }
 
@@ -224,7 +221,7 @@ export function useApproval(id: string | undefined, live = false) {
     queryKey: ["approval", id],
     queryFn: () => api<ApprovalState>(path`/deployments/${id ?? ""}/approvals`),
     enabled: Boolean(id),
-    refetchInterval: live ? 3_000 : false,
+    refetchInterval: live ? () => poll(3_000) : false,
   });
 }
 
@@ -239,21 +236,7 @@ export function usePendingApprovals() {
 /** After any action on deployments, everything showing them is refetched. */
 function useInvalidateDeployments() {
   const client = useQueryClient();
-  return () =>
-    Promise.all(
-      [
-        "matrix",
-        "release",
-        "readiness",
-        "deployments",
-        "deployment",
-        "approvals",
-        "approval",
-        "environments",
-        "project-summaries",
-        "dora",
-      ].map((key) => client.invalidateQueries({ queryKey: [key] })),
-    );
+  return () => Promise.all(DEPLOYMENT_KEYS.map((key) => client.invalidateQueries({ queryKey: [key] })));
 }
 
 export function usePromote(slug: string) {
@@ -297,6 +280,19 @@ export function useDecide() {
   });
 }
 
+/** Decides through a notification's single-use link (the signed-in person must still be allowed to decide). */
+export function useDecideByLink() {
+  const invalidate = useInvalidateDeployments();
+  return useMutation({
+    mutationFn: (input: { token: string; comment: string }) =>
+      api<ApprovalState>(path`/approval-links/${input.token}`, {
+        method: "POST",
+        json: input.comment ? { comment: input.comment } : {},
+      }),
+    onSuccess: invalidate,
+  });
+}
+
 export function useCancel() {
   const invalidate = useInvalidateDeployments();
   return useMutation({
@@ -323,6 +319,16 @@ export function useReportRuns(
 
 export function useReportRun(id: string) {
   return useQuery({ queryKey: ["report-run", id], queryFn: () => api<ReportRunDetail>(path`/report-runs/${id}`) });
+}
+
+/** One test case whole (lists cut long stacks); fetched only when `enabled`. */
+export function useTestCase(runId: string, caseId: string | undefined, enabled: boolean) {
+  return useQuery({
+    queryKey: ["report-test", runId, caseId],
+    queryFn: () =>
+      api<TestCase & { systemOut: string | null; systemErr: string | null }>(path`/report-runs/${runId}/tests/${caseId ?? ""}`),
+    enabled: enabled && caseId !== undefined,
+  });
 }
 
 export function useReportTests(id: string, filter: { status?: string; q?: string; cursor?: string | undefined }) {
@@ -378,85 +384,4 @@ export function useAudit(filter: {
 
 export function useAuditVerify(enabled: boolean) {
   return useQuery({ queryKey: ["audit-verify"], queryFn: () => api<AuditVerifyResult>("/audit/verify"), enabled });
-}
-
-export interface Delivery {
-  id: string;
-  project: string;
-  channel: string;
-  channelType: string;
-  event: string;
-  environment: string | null;
-  release: string | null;
-  status: string;
-  attempts: number;
-  lastError: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-}
-
-// ── settings ───────────────────────────────────────────────────────────────────────────────────────────────────
-export function useTokens() {
-  return useQuery({ queryKey: ["tokens"], queryFn: () => api<PageOf<TokenInfo>>("/tokens", { query: { limit: 100 } }) });
-}
-
-export function useCreateToken() {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { name: string; expiresInDays?: number }) => api<CreatedToken>("/tokens", { method: "POST", json: body }),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["tokens"] }),
-  });
-}
-
-export function useRevokeToken() {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (id: string) => api<void>(path`/tokens/${id}`, { method: "DELETE" }),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["tokens"] }),
-  });
-}
-
-export function useUsers(enabled: boolean) {
-  return useQuery({ queryKey: ["users"], queryFn: () => api<PageOf<User>>("/users", { query: { limit: 200 } }), enabled });
-}
-
-export function useCreateUser() {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { username: string; password: string; globalAdmin?: boolean }) =>
-      api<User>("/users", { method: "POST", json: body }),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["users"] }),
-  });
-}
-
-export function useMembers(slug: string) {
-  return useQuery({
-    queryKey: ["members", slug],
-    queryFn: () => api<{ items: Member[] }>(path`/projects/${slug}/members`),
-  });
-}
-
-export function useSetMember(slug: string) {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (body: { username: string; role: Role }) =>
-      api<Member>(path`/projects/${slug}/members`, { method: "PUT", json: body }),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["members", slug] }),
-  });
-}
-
-export function useRemoveMember(slug: string) {
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: (username: string) => api<void>(path`/projects/${slug}/members/${username}`, { method: "DELETE" }),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["members", slug] }),
-  });
-}
-
-export function useDeliveries(enabled: boolean) {
-  return useQuery({
-    queryKey: ["deliveries"],
-    queryFn: () => api<PageOf<Delivery>>("/notifications/deliveries", { query: { limit: 20 } }),
-    enabled,
-  });
 }

@@ -156,3 +156,34 @@ export interface Readiness {
     lock: { deploymentId: string; release: string } | null;
   }[];
 }
+
+/** A project's notification channel as Settings shows it (GET /projects/{slug}/notification-channels). */
+export interface NotificationChannel {
+  key: string;
+  type: "slack" | "teams" | "email" | "webhook";
+  target: string;
+  events: string[];
+  recent: Omit<Delivery, "project" | "channel" | "channelType" | "deliveredAt">[];
+}
+
+export interface Delivery {
+  id: string;
+  project: string;
+  channel: string;
+  channelType: string;
+  event: string;
+  environment: string | null;
+  release: string | null;
+  status: string;
+  attempts: number;
+  lastError: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
+}
+
+export interface ChannelTestResult {
+  channel: string;
+  ok: boolean;
+  error: string | null;
+  durationMs: number;
+}

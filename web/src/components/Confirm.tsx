@@ -14,6 +14,9 @@ export function Confirm(props: {
   confirmLabel: string;
   tone?: "primary" | "danger" | "ok";
   comment?: "optional" | "required";
+  /** What the comment field is called ("Comment" by default), and the fewest characters a required one needs. */
+  commentLabel?: string;
+  minComment?: number;
   children?: ReactNode;
   onConfirm: (comment: string) => Promise<unknown>;
   onClose: () => void;
@@ -25,8 +28,11 @@ export function Confirm(props: {
   const commentId = useRef(`c-${Math.random().toString(36).slice(2)}`).current;
 
   const run = async () => {
-    if (props.comment === "required" && !comment.trim()) {
-      setError("Write why: the comment goes to the people who asked and to the audit log.");
+    const least = props.minComment ?? 1;
+    if (props.comment === "required" && comment.trim().length < least) {
+      setError(
+        `Write why${least > 1 ? ` (at least ${least} characters)` : ""}: it goes to the people who asked and to the audit log.`,
+      );
       return;
     }
     setBusy(true);
@@ -57,8 +63,18 @@ export function Confirm(props: {
       {props.children}
       {props.comment ? (
         <div className="field">
-          <label htmlFor={commentId}>Comment {props.comment === "required" ? "(required)" : "(optional)"}</label>
-          <textarea id={commentId} rows={3} value={comment} onChange={(e) => setComment(e.target.value)} />
+          <label htmlFor={commentId}>
+            {props.commentLabel ?? "Comment"} {props.comment === "required" ? "(required)" : "(optional)"}
+          </label>
+          <textarea
+            id={commentId}
+            rows={3}
+            value={comment}
+            onChange={(e) => {
+              setComment(e.target.value);
+              setError(null);
+            }}
+          />
         </div>
       ) : null}
       {error ? (

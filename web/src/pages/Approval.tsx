@@ -1,10 +1,12 @@
 import { useEffect, useState } from "react";
-import { Link, useParams } from "react-router";
+import { Link, useLocation, useNavigate, useParams } from "react-router";
+import { ApiError } from "../api/client.ts";
 import {
   isTerminal,
   useApproval,
   useCommitReport,
   useDecide,
+  useDecideByLink,
   useDeployment,
   useEnvironments,
   useGates,
@@ -12,6 +14,7 @@ import {
   useProject,
   useRelease,
 } from "../api/hooks.ts";
+import { useLiveUpdates } from "../api/live.ts";
 import type { CommitReport, Deployment } from "../api/types.ts";
 import { GateList } from "../components/GateList.tsx";
 import { ReportKinds } from "../components/ReportKinds.tsx";
@@ -25,6 +28,7 @@ import { can } from "../roles.ts";
 export default function ApprovalPage() {
   const { id = "" } = useParams();
   const deployment = useDeployment(id);
+  useLiveUpdates(deployment.data?.project);
   useEffect(() => {
     const d = deployment.data;
     document.title = d ? `Approve ${d.release} → ${d.environment} · stagegate` : "Approval · stagegate";
@@ -44,8 +48,27 @@ function Decide({ d }: { d: Deployment }) {
   const gates = useGates(d.id);
   const me = useMyRole(d.project);
   const decide = useDecide();
+  const byLink = useDecideByLink();
+  const location = useLocation();
+  const navigate = useNavigate();
+  const link = linkOf(location.hash);
   const [comment, setComment] = useState("");
-  const [rejecting, setRejecting] = useState(false);
+  const [rejecting, setRejecting] = useState(link?.action === "reject");
+  const busy = decide.isPending || byLink.isPending;
+  const failure = byLink.error ?? decide.error;
+  const forgetLink = () => navigate({ pathname: location.pathname, search: location.search, hash: "" }, { replace: true });
+  const submit = (decision: "approve" | "reject") => {
+    decide.reset();
+    byLink.reset();
+    // Opened from a notification: the decision spends its single-use link. A spent or expired link is dropped, so the
+    // next press decides as the signed-in person (who must be allowed either way).
+    if (link && link.action === decision) {
+      byLink.mutate(
+        { token: link.token, comment },
+        { onSuccess: forgetLink, onError: (e) => (e instanceof ApiError && e.status === 400 ? forgetLink() : undefined) },
+      );
+    } else decide.mutate({ deploymentId: d.id, decision, comment });
+  };
   const env = envs.data?.items.find((e) => e.name === d.environment);
   const current = env?.currentRelease ?? null;
   const currentRelease = useRelease(d.project, current?.version ?? "");
@@ -106,32 +129,32 @@ function Decide({ d }: { d: Deployment }) {
 
       {waiting && can.approve(me.data?.role) ? (
         <section className="card" aria-label="Your decision">
+          {link ? (
+            <p className="muted" style={{ marginTop: 0 }}>
+              Opened from the notification's {link.action === "approve" ? "Approve" : "Reject"} link: it works once.
+            </p>
+          ) : null}
           <div className="field">
             <label htmlFor="decision-comment">Comment {rejecting ? "(required to reject)" : "(optional)"}</label>
             <textarea id="decision-comment" rows={2} value={comment} onChange={(e) => setComment(e.target.value)} />
           </div>
-          {decide.error ? <ErrorState error={decide.error} /> : null}
+          {failure ? <ErrorState error={failure} /> : null}
           <div className="toolbar" style={{ marginBottom: 0 }}>
-            <button
-              type="button"
-              className="ok"
-              disabled={decide.isPending}
-              onClick={() => decide.mutate({ deploymentId: d.id, decision: "approve", comment })}
-            >
+            <button type="button" className="ok" disabled={busy} onClick={() => submit("approve")}>
               Approve and deploy to {d.environment}
             </button>
             <button
               type="button"
               className="danger"
-              disabled={decide.isPending}
+              disabled={busy}
               onClick={() => {
                 setRejecting(true);
-                if (comment.trim()) decide.mutate({ deploymentId: d.id, decision: "reject", comment });
+                if (comment.trim()) submit("reject");
               }}
             >
               Reject
             </button>
-            {rejecting && !comment.trim() ? <span className="why">Say why in the comment, then press Reject again.</span> : null}
+            {rejecting && !comment.trim() ? <span className="why">Say why in the comment, then press Reject.</span> : null}
           </div>
         </section>
       ) : waiting ? (
@@ -224,6 +247,14 @@ function Decide({ d }: { d: Deployment }) {
       </section>
     </>
   );
+}
+
+/** The link a Slack or email notification carried, as `/approve/:token` hands it over: `#link=…&action=…`. */
+function linkOf(hash: string): { token: string; action: "approve" | "reject" } | null {
+  const params = new URLSearchParams(hash.replace(/^#/, ""));
+  const token = params.get("link");
+  const action = params.get("action");
+  return token && (action === "approve" || action === "reject") ? { token, action } : null;
 }
 
 function Delta({ next, prev, prevVersion }: { next: CommitReport; prev: CommitReport; prevVersion: string }) {

@@ -1,7 +1,8 @@
 import { useEffect, useState } from "react";
 import { useSearchParams } from "react-router";
 import { useAudit, useAuditVerify } from "../api/hooks.ts";
-import { Pager, useCursor } from "../components/Pager.tsx";
+import { DataTable } from "../components/DataTable.tsx";
+import { useCursor } from "../components/Pager.tsx";
 import { Empty, ErrorState, Query } from "../components/States.tsx";
 import { Status } from "../components/Status.tsx";
 import { RelTime } from "../components/Time.tsx";
@@ -83,47 +84,31 @@ export default function Audit() {
               </Empty>
             </div>
           ) : (
-            <>
-              <div className="table-wrap">
-                <table aria-label="Audit events">
-                  <thead>
-                    <tr>
-                      <th scope="col" className="num">
-                        Seq
-                      </th>
-                      <th scope="col">When</th>
-                      <th scope="col">Actor</th>
-                      <th scope="col">Action</th>
-                      <th scope="col">Subject</th>
-                      <th scope="col" className="hide-narrow">
-                        Data
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.items.map((e) => (
-                      <tr key={e.id}>
-                        <td className="num mono">{e.seq}</td>
-                        <td>
-                          <RelTime at={e.at} />
-                        </td>
-                        <td>{e.actor}</td>
-                        <td>
-                          <code>{e.action}</code>
-                        </td>
-                        <td className="mono" style={{ overflowWrap: "anywhere" }}>
-                          {e.subject.type}:{e.subject.id}
-                        </td>
-                        <td className="hide-narrow mono muted" style={{ fontSize: 12, overflowWrap: "anywhere", maxWidth: 360 }}>
-                          {JSON.stringify(e.data).slice(0, 160)}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-              <Pager nextCursor={page.nextCursor} label="events" />
-            </>
+            <DataTable
+              label="Audit events"
+              rows={page.items}
+              rowKey={(e) => e.id}
+              pages={{ nextCursor: page.nextCursor, label: "events" }}
+              columns={[
+                { header: "Seq", num: true, className: "mono", cell: (e) => e.seq },
+                { header: "When", cell: (e) => <RelTime at={e.at} /> },
+                { header: "Actor", cell: (e) => e.actor },
+                { header: "Action", cell: (e) => <code>{e.action}</code> },
+                {
+                  header: "Subject",
+                  className: "mono",
+                  style: { overflowWrap: "anywhere" },
+                  cell: (e) => `${e.subject.type}:${e.subject.id}`,
+                },
+                {
+                  header: "Data",
+                  hideNarrow: true,
+                  className: "mono muted",
+                  style: { fontSize: 12, overflowWrap: "anywhere", maxWidth: 360 },
+                  cell: (e) => JSON.stringify(e.data).slice(0, 160),
+                },
+              ]}
+            />
           )
         }
       </Query>

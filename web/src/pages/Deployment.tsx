@@ -1,7 +1,9 @@
 import { useEffect } from "react";
 import { Link, useNavigate, useParams } from "react-router";
 import { isTerminal, useCancel, useDeployment, useGates, useMyRole, usePromote, useRollback } from "../api/hooks.ts";
+import { useLiveUpdates } from "../api/live.ts";
 import { useDeploymentLog } from "../api/log.ts";
+import { useDeploymentRun } from "../api/runs.ts";
 import type { Deployment } from "../api/types.ts";
 import { GateList } from "../components/GateList.tsx";
 import { LogView } from "../components/LogView.tsx";
@@ -13,6 +15,7 @@ import { can } from "../roles.ts";
 export default function DeploymentPage() {
   const { id = "" } = useParams();
   const deployment = useDeployment(id);
+  useLiveUpdates(deployment.data?.project);
   useEffect(() => {
     const d = deployment.data;
     document.title = d ? `${d.release} → ${d.environment} (${d.status}) · stagegate` : "Deployment · stagegate";
@@ -29,6 +32,7 @@ function Body({ d }: { d: Deployment }) {
   // The stream follows while the deployment runs; it restarts once when it ends so the last lines are certainly in.
   const log = useDeploymentLog(d.id, live, live ? "live" : "final");
   const gates = useGates(d.id);
+  const run = useDeploymentRun(d);
   const me = useMyRole(d.project);
   const cancel = useCancel();
   const promote = usePromote(d.project);
@@ -51,7 +55,7 @@ function Body({ d }: { d: Deployment }) {
   return (
     <>
       <nav className="crumbs" aria-label="Breadcrumbs">
-        <Link to={`/p/${d.project}`}>{d.project}</Link>/<Link to={`/p/${d.project}/deployments`}>runs</Link>/
+        <Link to={`/p/${d.project}`}>{d.project}</Link>/<Link to={`/p/${d.project}/deployments`}>deployments</Link>/
         <span className="mono">{d.id}</span>
       </nav>
       <div className="page-head">
@@ -156,6 +160,14 @@ function Body({ d }: { d: Deployment }) {
             </dd>
             <dt>Kind</dt>
             <dd>{d.kind}</dd>
+            <dt>Pipeline run</dt>
+            <dd>
+              {run.data ? (
+                <Link to={`/runs/${run.data.id}`}>Logs, metrics and diagnosis of this run</Link>
+              ) : (
+                <span className="muted">{run.isPending ? "…" : "no run yet"}</span>
+              )}
+            </dd>
           </dl>
           {gates.data ? (
             <div style={{ marginTop: 8 }}>

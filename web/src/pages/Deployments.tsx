@@ -1,8 +1,10 @@
 import { useEffect } from "react";
 import { useParams, useSearchParams } from "react-router";
 import { useDeployments, useEnvironments } from "../api/hooks.ts";
+import { useLiveUpdates } from "../api/live.ts";
 import type { DeploymentStatus } from "../api/types.ts";
 import { DeploymentTable } from "../components/DeploymentTable.tsx";
+import { LiveBadge } from "../components/LiveBadge.tsx";
 import { Pager, useCursor } from "../components/Pager.tsx";
 import { Empty, Query } from "../components/States.tsx";
 import { labelOf } from "../components/Status.tsx";
@@ -26,8 +28,9 @@ export default function Deployments() {
   const status = (params.get("status") as DeploymentStatus | null) ?? undefined;
   const list = useDeployments(slug, { cursor, environment, status });
   const envs = useEnvironments(slug);
+  const live = useLiveUpdates(slug);
   useEffect(() => {
-    document.title = `Runs · ${slug} · stagegate`;
+    document.title = `Deployments · ${slug} · stagegate`;
   }, [slug]);
   const set = (key: string, value: string) => {
     const next = new URLSearchParams(params);
@@ -40,8 +43,11 @@ export default function Deployments() {
     <>
       <div className="page-head">
         <div className="title">
-          <h1>Runs</h1>
-          <div className="meta">Every deployment and rollback of {slug}, newest first; updates live.</div>
+          <h1>Deployments</h1>
+          <div className="meta">
+            <span>Every deployment and rollback of {slug}, newest first.</span>
+            <LiveBadge live={live} />
+          </div>
         </div>
       </div>
       <fieldset className="toolbar" style={{ border: 0, padding: 0, margin: "0 0 12px" }}>

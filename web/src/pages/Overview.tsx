@@ -1,11 +1,13 @@
 import { useEffect, useMemo, useState } from "react";
 import { Link, useParams } from "react-router";
 import { useDecide, useDeployments, useDora, useMatrix, usePendingApprovals, useRollback } from "../api/hooks.ts";
+import { useLiveUpdates } from "../api/live.ts";
 import type { DoraFigures, EnvironmentColumn, ProjectMatrix } from "../api/types.ts";
 import { ActionButton } from "../components/ActionButton.tsx";
 import { Chart } from "../components/Chart.tsx";
 import { Confirm } from "../components/Confirm.tsx";
 import { DeploymentTable } from "../components/DeploymentTable.tsx";
+import { LiveBadge } from "../components/LiveBadge.tsx";
 import { Pager, useCursor } from "../components/Pager.tsx";
 import { Empty, ErrorState, Loading, Query } from "../components/States.tsx";
 import { Status } from "../components/Status.tsx";
@@ -16,6 +18,7 @@ export default function Overview() {
   const { slug = "" } = useParams();
   const cursor = useCursor();
   const matrix = useMatrix(slug, cursor);
+  const live = useLiveUpdates(slug);
   useEffect(() => {
     document.title = `${matrix.data?.name ?? slug} · stagegate`;
   }, [matrix.data?.name, slug]);
@@ -33,6 +36,7 @@ export default function Overview() {
                 </span>
                 <span>{m.environments.length} environments</span>
                 <span>Your role: {m.role ?? "none"}</span>
+                <LiveBadge live={live} />
               </div>
             </div>
             <Link className="button" to={`/p/${slug}/releases`}>

@@ -1,9 +1,11 @@
 import { useEffect } from "react";
 import { useParams } from "react-router";
-import { useEnvironments, useMembers, useMyRole, useProjectConfig, useRemoveMember, useSetMember } from "../api/hooks.ts";
+import { useEnvironments, useMyRole, useProjectConfig } from "../api/hooks.ts";
+import { useMembers, useRemoveMember, useSetMember } from "../api/settings.ts";
 import type { Role } from "../api/types.ts";
 import { Empty, ErrorState, Query } from "../components/States.tsx";
 import { can } from "../roles.ts";
+import { Channels } from "./ProjectChannels.tsx";
 
 const ROLES: Role[] = ["viewer", "developer", "approver", "admin"];
 
@@ -74,9 +76,16 @@ export default function ProjectSettings() {
         </Query>
       </section>
       <Members slug={slug} admin={can.administer(me.data?.role)} />
+      {can.administer(me.data?.role) ? <Channels slug={slug} /> : null}
       <section className="card" aria-labelledby="yaml-title">
-        <h2 id="yaml-title">stagegate.yaml (last applied, with its notification channels)</h2>
-        {config.data ? <pre style={{ maxHeight: 420 }}>{config.data}</pre> : <p className="muted">No file applied yet.</p>}
+        <details>
+          <summary>
+            <h2 id="yaml-title" style={{ display: "inline" }}>
+              stagegate.yaml as last applied
+            </h2>
+          </summary>
+          {config.data ? <pre style={{ maxHeight: 420 }}>{config.data}</pre> : <p className="muted">No file applied yet.</p>}
+        </details>
       </section>
     </>
   );

@@ -12,10 +12,12 @@ import {
   useRelease,
   useRollback,
 } from "../api/hooks.ts";
+import { useLiveUpdates } from "../api/live.ts";
 import type { Deployment, Environment, Readiness, ReleaseDetail, Role } from "../api/types.ts";
 import { ActionButton } from "../components/ActionButton.tsx";
 import { Confirm } from "../components/Confirm.tsx";
 import { GateList } from "../components/GateList.tsx";
+import { LiveBadge } from "../components/LiveBadge.tsx";
 import { ReportKinds } from "../components/ReportKinds.tsx";
 import { Sha } from "../components/Sha.tsx";
 import { Query } from "../components/States.tsx";
@@ -29,6 +31,7 @@ export default function ReleasePage() {
   const envs = useEnvironments(slug);
   const readiness = useReadiness(slug, version);
   const me = useMyRole(slug);
+  const live = useLiveUpdates(slug);
   useEffect(() => {
     document.title = `${version} · ${slug} · stagegate`;
   }, [slug, version]);
@@ -56,6 +59,7 @@ export default function ReleasePage() {
                   created <RelTime at={r.createdAt} />
                   {r.createdBy ? ` by ${r.createdBy}` : ""}
                 </span>
+                <LiveBadge live={live} />
               </div>
             </div>
           </div>
@@ -116,6 +120,12 @@ function whyNot(ready: Readiness["environments"][number] | undefined): string | 
   return null;
 }
 
+/** Only what an admin may override with a reason (a freeze, failing gates); lifecycle and locks never. */
+function overridable(ready: Readiness["environments"][number] | undefined): boolean {
+  if (!ready?.lifecycle.ok || ready.lock) return false;
+  return Boolean(ready.freeze) || Boolean(ready.gates && !ready.gates.passed);
+}
+
 function Stage(props: {
   slug: string;
   release: ReleaseDetail;
@@ -126,7 +136,7 @@ function Stage(props: {
   role: Role | null;
 }) {
   const { slug, release, name, deployments, env, readiness, role } = props;
-  const [dialog, setDialog] = useState<"promote" | "approve" | "reject" | "rollback" | null>(null);
+  const [dialog, setDialog] = useState<"promote" | "override" | "approve" | "reject" | "rollback" | null>(null);
   const promote = usePromote(slug);
   const rollback = useRollback(slug);
   const decide = useDecide();
@@ -192,6 +202,11 @@ function Stage(props: {
             {retry ? `Retry ${verb.toLowerCase()} to ${name}` : `${verb} to ${name}`}
           </ActionButton>
         ) : null}
+        {!waiting && !active && !liveHere && why && overridable(readiness) && can.administer(role) ? (
+          <button type="button" className="danger" onClick={() => setDialog("override")}>
+            Override and {verb.toLowerCase()}…
+          </button>
+        ) : null}
         {liveHere && can.rollback(role) ? (
           <button type="button" onClick={() => setDialog("rollback")}>
             Roll back {name}
@@ -233,6 +248,25 @@ function Stage(props: {
           onConfirm={() => promote.mutateAsync({ version: release.version, environment: name })}
           onClose={() => setDialog(null)}
         />
+      ) : null}
+      {dialog === "override" ? (
+        <Confirm
+          title={`Override and ${verb.toLowerCase()} ${release.version} to ${name}?`}
+          environment={name}
+          current={current ? <code>{current.version}</code> : "nothing yet"}
+          next={<code>{release.version}</code>}
+          confirmLabel={`Override and ${verb.toLowerCase()} to ${name}`}
+          tone="danger"
+          comment="required"
+          commentLabel="Reason"
+          minComment={10}
+          onConfirm={(reason) => promote.mutateAsync({ version: release.version, environment: name, overrideReason: reason })}
+          onClose={() => setDialog(null)}
+        >
+          <p className="banner attention" role="note">
+            You override: {why}. Your name and reason go to the audit log and to the project's channels.
+          </p>
+        </Confirm>
       ) : null}
       {(dialog === "approve" || dialog === "reject") && latest ? (
         <Confirm

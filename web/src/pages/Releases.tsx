@@ -1,7 +1,8 @@
 import { useEffect } from "react";
 import { Link, useParams } from "react-router";
 import { useReleases } from "../api/hooks.ts";
-import { Pager, useCursor } from "../components/Pager.tsx";
+import { DataTable } from "../components/DataTable.tsx";
+import { useCursor } from "../components/Pager.tsx";
 import { Sha } from "../components/Sha.tsx";
 import { Empty, Query } from "../components/States.tsx";
 import { RelTime } from "../components/Time.tsx";
@@ -31,52 +32,33 @@ export default function Releases() {
               </Empty>
             </div>
           ) : (
-            <>
-              <div className="table-wrap">
-                <table aria-label="Releases">
-                  <thead>
-                    <tr>
-                      <th scope="col">Version</th>
-                      <th scope="col">Commit</th>
-                      <th scope="col" className="hide-narrow">
-                        Branch
-                      </th>
-                      <th scope="col" className="hide-narrow">
-                        By
-                      </th>
-                      <th scope="col">Created</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.items.map((r) => (
-                      <tr key={r.version}>
-                        <td>
-                          <Link className="mono" to={`/p/${slug}/releases/${encodeURIComponent(r.version)}`}>
-                            {r.version}
-                          </Link>
-                          {r.notes ? (
-                            <div className="muted" style={{ fontSize: 12 }}>
-                              {r.notes.split("\n")[0]?.slice(0, 80)}
-                            </div>
-                          ) : null}
-                        </td>
-                        <td>
-                          <Sha sha={r.commitSha} />
-                        </td>
-                        <td className="hide-narrow">
-                          <code>{r.branch}</code>
-                        </td>
-                        <td className="hide-narrow">{r.createdBy ?? "—"}</td>
-                        <td>
-                          <RelTime at={r.createdAt} />
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-              <Pager nextCursor={page.nextCursor} label="releases" />
-            </>
+            <DataTable
+              label="Releases"
+              rows={page.items}
+              rowKey={(r) => r.version}
+              pages={{ nextCursor: page.nextCursor, label: "releases" }}
+              columns={[
+                {
+                  header: "Version",
+                  cell: (r) => (
+                    <>
+                      <Link className="mono" to={`/p/${slug}/releases/${encodeURIComponent(r.version)}`}>
+                        {r.version}
+                      </Link>
+                      {r.notes ? (
+                        <div className="muted" style={{ fontSize: 12 }}>
+                          {r.notes.split("\n")[0]?.slice(0, 80)}
+                        </div>
+                      ) : null}
+                    </>
+                  ),
+                },
+                { header: "Commit", cell: (r) => <Sha sha={r.commitSha} /> },
+                { header: "Branch", hideNarrow: true, cell: (r) => <code>{r.branch}</code> },
+                { header: "By", hideNarrow: true, cell: (r) => r.createdBy ?? "—" },
+                { header: "Created", cell: (r) => <RelTime at={r.createdAt} /> },
+              ]}
+            />
           )
         }
       </Query>

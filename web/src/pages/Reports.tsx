@@ -1,7 +1,9 @@
 import { useEffect } from "react";
 import { Link, useParams, useSearchParams } from "react-router";
 import { useReportRuns } from "../api/hooks.ts";
-import { Pager, useCursor } from "../components/Pager.tsx";
+import type { ReportRun } from "../api/types.ts";
+import { DataTable } from "../components/DataTable.tsx";
+import { useCursor } from "../components/Pager.tsx";
 import { Empty, Query } from "../components/States.tsx";
 import { Status } from "../components/Status.tsx";
 import { Duration, number, percent, RelTime } from "../components/Time.tsx";
@@ -62,64 +64,44 @@ export default function Reports() {
               </Empty>
             </div>
           ) : (
-            <>
-              <div className="table-wrap">
-                <table aria-label="Report runs">
-                  <thead>
-                    <tr>
-                      <th scope="col">Result</th>
-                      <th scope="col">Kind</th>
-                      <th scope="col">Commit</th>
-                      <th scope="col" className="num">
-                        Tests
-                      </th>
-                      <th scope="col" className="num">
-                        Failed
-                      </th>
-                      <th scope="col" className="num hide-narrow">
-                        Coverage
-                      </th>
-                      <th scope="col" className="num hide-narrow">
-                        Duration
-                      </th>
-                      <th scope="col">When</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.items.map((r) => {
-                      const t = r.summary?.tests;
-                      const failed = t ? t.failed + t.errored : 0;
-                      return (
-                        <tr key={r.id}>
-                          <td>
-                            <Link to={`/reports/${r.id}`} aria-label={`${r.kind} report of ${r.commitSha.slice(0, 8)}`}>
-                              <Status status={r.status === "open" ? "open" : failed > 0 ? "failed" : "passed"} />
-                            </Link>
-                          </td>
-                          <td>{r.kind}</td>
-                          <td>
-                            <code>{r.commitSha.slice(0, 8)}</code> <span className="muted">{r.branch}</span>
-                          </td>
-                          <td className="num">{t ? number(t.total) : "—"}</td>
-                          <td className="num">{t ? number(failed) : "—"}</td>
-                          <td className="num hide-narrow">{percent(r.summary?.coverage?.lines.pct)}</td>
-                          <td className="num hide-narrow">
-                            <Duration ms={r.summary?.durationMs} />
-                          </td>
-                          <td>
-                            <RelTime at={r.createdAt} />
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
-              </div>
-              <Pager nextCursor={page.nextCursor} label="reports" />
-            </>
+            <DataTable
+              label="Report runs"
+              rows={page.items}
+              rowKey={(r) => r.id}
+              pages={{ nextCursor: page.nextCursor, label: "reports" }}
+              columns={[
+                {
+                  header: "Result",
+                  cell: (r) => (
+                    <Link to={`/reports/${r.id}`} aria-label={`${r.kind} report of ${r.commitSha.slice(0, 8)}`}>
+                      <Status status={r.status === "open" ? "open" : failedOf(r) > 0 ? "failed" : "passed"} />
+                    </Link>
+                  ),
+                },
+                { header: "Kind", cell: (r) => r.kind },
+                {
+                  header: "Commit",
+                  cell: (r) => (
+                    <>
+                      <code>{r.commitSha.slice(0, 8)}</code> <span className="muted">{r.branch}</span>
+                    </>
+                  ),
+                },
+                { header: "Tests", num: true, cell: (r) => (r.summary ? number(r.summary.tests.total) : "—") },
+                { header: "Failed", num: true, cell: (r) => (r.summary ? number(failedOf(r)) : "—") },
+                { header: "Coverage", num: true, hideNarrow: true, cell: (r) => percent(r.summary?.coverage?.lines.pct) },
+                { header: "Duration", num: true, hideNarrow: true, cell: (r) => <Duration ms={r.summary?.durationMs} /> },
+                { header: "When", cell: (r) => <RelTime at={r.createdAt} /> },
+              ]}
+            />
           )
         }
       </Query>
     </>
   );
+}
+
+function failedOf(run: ReportRun): number {
+  const t = run.summary?.tests;
+  return t ? t.failed + t.errored : 0;
 }

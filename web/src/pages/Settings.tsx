@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from "react";
-import { useCreateToken, useCreateUser, useDeliveries, useRevokeToken, useSession, useTokens, useUsers } from "../api/hooks.ts";
+import { useSession } from "../api/hooks.ts";
+import { useCreateToken, useCreateUser, useDeliveries, useRevokeToken, useTokens, useUsers } from "../api/settings.ts";
 import type { CreatedToken } from "../api/types.ts";
+import { DataTable, DeliveryStatus } from "../components/DataTable.tsx";
 import { Dialog } from "../components/Dialog.tsx";
 import { Empty, ErrorState, Query } from "../components/States.tsx";
 import { Status } from "../components/Status.tsx";
@@ -75,52 +77,41 @@ function Tokens() {
               <p>Create one for each CI system, so you can revoke one without breaking the others.</p>
             </Empty>
           ) : (
-            <div className="table-wrap">
-              <table aria-label="API tokens">
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Role</th>
-                    <th scope="col" className="hide-narrow">
-                      Last used
-                    </th>
-                    <th scope="col" className="hide-narrow">
-                      Expires
-                    </th>
-                    <th scope="col">
-                      <span className="sr-only">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((t) => (
-                    <tr key={t.id}>
-                      <td>
-                        {t.name}
-                        <div className="muted" style={{ fontSize: 12 }}>
-                          {t.kind}
-                          {t.owner ? ` · ${t.owner}` : ""}
-                        </div>
-                      </td>
-                      <td>{t.globalAdmin ? "global admin" : t.role}</td>
-                      <td className="hide-narrow">
-                        <RelTime at={t.lastUsedAt} />
-                      </td>
-                      <td className="hide-narrow">{t.expiresAt ? <RelTime at={t.expiresAt} /> : "never"}</td>
-                      <td className="num">
-                        {t.revokedAt ? (
-                          <Status status="cancelled">Revoked</Status>
-                        ) : (
-                          <button type="button" className="small" onClick={() => setConfirm({ id: t.id, name: t.name })}>
-                            Revoke
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              label="API tokens"
+              rows={page.items}
+              rowKey={(t) => t.id}
+              columns={[
+                {
+                  header: "Name",
+                  cell: (t) => (
+                    <>
+                      {t.name}
+                      <div className="muted" style={{ fontSize: 12 }}>
+                        {t.kind}
+                        {t.owner ? ` · ${t.owner}` : ""}
+                      </div>
+                    </>
+                  ),
+                },
+                { header: "Role", cell: (t) => (t.globalAdmin ? "global admin" : t.role) },
+                { header: "Last used", hideNarrow: true, cell: (t) => <RelTime at={t.lastUsedAt} /> },
+                { header: "Expires", hideNarrow: true, cell: (t) => (t.expiresAt ? <RelTime at={t.expiresAt} /> : "never") },
+                {
+                  header: "Actions",
+                  hiddenHeader: true,
+                  num: true,
+                  cell: (t) =>
+                    t.revokedAt ? (
+                      <Status status="cancelled">Revoked</Status>
+                    ) : (
+                      <button type="button" className="small" onClick={() => setConfirm({ id: t.id, name: t.name })}>
+                        Revoke
+                      </button>
+                    ),
+                },
+              ]}
+            />
           )
         }
       </Query>
@@ -207,35 +198,25 @@ function Users() {
       {create.error ? <ErrorState error={create.error} /> : null}
       <Query query={users} label="Loading users">
         {(page) => (
-          <div className="table-wrap">
-            <table aria-label="Users">
-              <thead>
-                <tr>
-                  <th scope="col">Username</th>
-                  <th scope="col" className="hide-narrow">
-                    Name
-                  </th>
-                  <th scope="col">Global admin</th>
-                  <th scope="col">Since</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((u) => (
-                  <tr key={u.username}>
-                    <td>
-                      {u.username}
-                      {u.disabled ? <span className="muted"> (disabled)</span> : null}
-                    </td>
-                    <td className="hide-narrow">{u.displayName ?? "—"}</td>
-                    <td>{u.globalAdmin ? "yes" : "no"}</td>
-                    <td>
-                      <RelTime at={u.createdAt} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            label="Users"
+            rows={page.items}
+            rowKey={(u) => u.username}
+            columns={[
+              {
+                header: "Username",
+                cell: (u) => (
+                  <>
+                    {u.username}
+                    {u.disabled ? <span className="muted"> (disabled)</span> : null}
+                  </>
+                ),
+              },
+              { header: "Name", hideNarrow: true, cell: (u) => u.displayName ?? "—" },
+              { header: "Global admin", cell: (u) => (u.globalAdmin ? "yes" : "no") },
+              { header: "Since", cell: (u) => <RelTime at={u.createdAt} /> },
+            ]}
+          />
         )}
       </Query>
       <p className="muted" style={{ marginTop: 8 }}>
@@ -259,50 +240,37 @@ function Deliveries() {
               </p>
             </Empty>
           ) : (
-            <div className="table-wrap">
-              <table aria-label="Notification deliveries">
-                <thead>
-                  <tr>
-                    <th scope="col">Status</th>
-                    <th scope="col">Event</th>
-                    <th scope="col">Channel</th>
-                    <th scope="col" className="num">
-                      Attempts
-                    </th>
-                    <th scope="col">When</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.items.map((d) => (
-                    <tr key={d.id}>
-                      <td>
-                        <Status status={d.status} />
-                        {d.lastError ? (
-                          <div className="muted" style={{ fontSize: 12 }}>
-                            {d.lastError}
-                          </div>
-                        ) : null}
-                      </td>
-                      <td>
-                        {d.event}
-                        <div className="muted" style={{ fontSize: 12 }}>
-                          {d.project}
-                          {d.release ? ` ${d.release}` : ""}
-                          {d.environment ? ` → ${d.environment}` : ""}
-                        </div>
-                      </td>
-                      <td>
-                        {d.channel} <span className="muted">({d.channelType})</span>
-                      </td>
-                      <td className="num">{d.attempts}</td>
-                      <td>
-                        <RelTime at={d.createdAt} />
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable
+              label="Notification deliveries"
+              rows={page.items}
+              rowKey={(d) => d.id}
+              columns={[
+                { header: "Status", cell: (d) => <DeliveryStatus status={d.status} lastError={d.lastError} /> },
+                {
+                  header: "Event",
+                  cell: (d) => (
+                    <>
+                      {d.event}
+                      <div className="muted" style={{ fontSize: 12 }}>
+                        {d.project}
+                        {d.release ? ` ${d.release}` : ""}
+                        {d.environment ? ` → ${d.environment}` : ""}
+                      </div>
+                    </>
+                  ),
+                },
+                {
+                  header: "Channel",
+                  cell: (d) => (
+                    <>
+                      {d.channel} <span className="muted">({d.channelType})</span>
+                    </>
+                  ),
+                },
+                { header: "Attempts", num: true, cell: (d) => d.attempts },
+                { header: "When", cell: (d) => <RelTime at={d.createdAt} /> },
+              ]}
+            />
           )
         }
       </Query>
