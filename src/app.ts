@@ -13,6 +13,7 @@ import { createDashboardFeature } from "./features/dashboard/dashboard.feature.t
 import { createDeploymentsFeature } from "./features/deployments/deployments.feature.ts";
 import { getExecutor, validateExecutorConfig } from "./features/deployments/executors/registry.ts";
 import { createStepReports } from "./features/deployments/executors/step-reports.ts";
+import { createEventsFeature } from "./features/events/events.feature.ts";
 import { createFlagsFeature } from "./features/flags/flags.feature.ts";
 import { createGatesFeature } from "./features/gates/gates.feature.ts";
 import { createDeploymentEvents } from "./features/notifications/deployment.events.ts";
@@ -31,6 +32,7 @@ import { registerOpenApi } from "./http/openapi.ts";
 import { registerAuthorization } from "./http/roles.ts";
 import { registerStaticWeb } from "./http/static.ts";
 import { JobRunner } from "./jobs/job.runner.ts";
+import { hasOpenJob } from "./jobs/jobs.store.ts";
 import { type Clock, systemClock } from "./shared/clock.ts";
 import { resolveSecret } from "./shared/secrets.ts";
 
@@ -103,7 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     configFor: (projectId) => projects.service.commitStatusConfig(projectId),
   });
   const reports = createReportsFeature({
-    onComplete: (run) => commitStatus.onRunCompleted(run),
+    onComplete: (run) => live.reportCompleted(run.projectId).then(() => commitStatus.onRunCompleted(run)),
     db: db.kysely,
     clock,
     projects: projects.service,
@@ -148,6 +150,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     releases: releases.service,
     authenticate: (secret) => auth.service.authenticate(secret),
     enqueue,
+    hasOpenJob: (key) => hasOpenJob(db.kysely, key),
+    audit: audit.service,
+    retention: {
+      days: config.RUNS_RETENTION_DAYS,
+      bytes: config.RUNS_RETENTION_BYTES,
+      everyMs: config.RUNS_RETENTION_INTERVAL_MS,
+    },
+    ingestRatePerSecond: config.RUNS_INGEST_RATE_LIMIT,
   });
   const gates = createGatesFeature({
     db: db.kysely,
@@ -156,6 +166,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     queries: reports.queries,
     runHealth: runs.health,
   });
+  const live = createEventsFeature({ audit: audit.service, projectIdOf: async (s) => (await projects.service.record(s)).id });
   const events = createDeploymentEvents({
     db: db.kysely,
     logger: logger.child({ component: "notifications" }),
@@ -164,10 +175,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     views: reports.views,
     clock,
     publicUrl,
-    notify: notifications.notify,
+    notify: live.tap(notifications.notify),
   });
-  const spark = createSparkFeature({ db: db.kysely, clock, runs: runs.service });
+  const spark = createSparkFeature({
+    db: db.kysely,
+    clock,
+    runs: runs.service,
+    limits: { maxDecompressedBytes: config.SPARK_MAX_DECOMPRESSED_BYTES, maxRatio: config.SPARK_MAX_RATIO },
+  });
   runs.addHealthCheck((run) => spark.service.criticalProblems(run.id));
+  runs.addFindingsSource((run) => spark.service.runFindings(run.id));
   const secrets = createSecretsFeature({
     db: db.kysely,
     clock,
@@ -183,7 +200,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     releases: releases.service,
     audit: audit.service,
     rateLimitPerSecond: config.FLAGS_RATE_LIMIT,
+    enqueue,
+    ...(db.pgPool ? { pgPool: db.pgPool } : {}),
   });
+  projects.service.hooks.configApplied = flags.applyConfig;
   const deployments = createDeploymentsFeature({
     releaseFlags: flags.releaseFlags.prepareDeploymentSucceeded,
     resolveStep: secrets.service.resolveStep,
@@ -230,8 +250,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     ...approvals.jobs,
     ...notifications.jobs,
     ...runs.jobs,
+    ...flags.jobs,
   }))
     jobs.register(type, handler);
+  jobs.atStart(runs.ensureRetentionJob);
 
   const http = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -276,12 +298,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       for (const routes of runs.routes) await api.register(routes);
       await api.register(spark.routes);
       await api.register(dashboard.routes);
+      await api.register(live.routes);
     },
     { prefix: "/api/v1" },
   );
   await http.register(runs.otlpRoutes);
   await http.register(flags.ofrepRoutes);
   http.addHook("onClose", flags.close);
+  http.addHook("preClose", async () => live.close());
   registerStaticWeb(http);
 
   return {

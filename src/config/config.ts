@@ -48,6 +48,16 @@ export const ConfigSchema = Type.Object({
     description: "Largest report upload after gunzip",
   }),
   REPORT_MAX_RATIO: Type.Integer({ minimum: 2, default: 200, description: "Largest gunzip expansion ratio accepted" }),
+  SPARK_MAX_DECOMPRESSED_BYTES: Type.Integer({
+    minimum: 1024,
+    default: 8 * 1024 * 1024 * 1024,
+    description: "Largest Spark event log after decompression, all parts of a rolling log together (413 above)",
+  }),
+  SPARK_MAX_RATIO: Type.Integer({
+    minimum: 2,
+    default: 200,
+    description: "Largest decompression ratio of a Spark event log, checked from 64 MiB decompressed (413 above)",
+  }),
   DEFAULT_BRANCH: Type.String({
     minLength: 1,
     default: "main",
@@ -63,6 +73,25 @@ export const ConfigSchema = Type.Object({
     default: 10_000,
     description: "OFREP/SDK requests per second per SDK key (per replica; 429 + Retry-After beyond); 0 = no limit",
   }),
+  RUNS_INGEST_RATE_LIMIT: Type.Integer({
+    minimum: 0,
+    default: 10_000,
+    description:
+      "Run ingest requests (NDJSON, OTLP, metrics) per second per token (per replica; 429 + Retry-After); 0 = no limit",
+  }),
+  RUNS_RETENTION_DAYS: Type.Integer({
+    minimum: 0,
+    default: 30,
+    description:
+      "Days a run's logs and metrics are kept after it ended, unless stagegate.yaml runs.retention.days says; 0 = forever",
+  }),
+  RUNS_RETENTION_BYTES: Type.Integer({
+    minimum: 0,
+    default: 20 * 1024 ** 3,
+    description:
+      "Most stored log bytes per project (oldest ended runs purged first) unless runs.retention.bytes says; 0 = no limit",
+  }),
+  RUNS_RETENTION_INTERVAL_MS: Type.Integer({ minimum: 100, default: 3_600_000, description: "How often retention runs" }),
   SMTP_FROM: Type.String({
     minLength: 3,
     default: "stagegate <stagegate@localhost>",

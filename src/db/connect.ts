@@ -27,6 +27,8 @@ export interface Db {
   capabilities: DbCapabilities;
   /** Human-readable location (path or host/db) without credentials, for logs. */
   describe: string;
+  /** PostgreSQL only: the pool, for features that LISTEN (a dedicated connection for change notifications). */
+  pgPool?: pg.Pool;
   close(): Promise<void>;
 }
 
@@ -111,6 +113,7 @@ function openPostgres(url: string): Db {
     kysely,
     capabilities: { dialect: "postgres", skipLocked: true },
     describe: `postgres://${parsed.host}${parsed.pathname}`,
+    pgPool: pool,
     close: () => kysely.destroy(),
   };
 }

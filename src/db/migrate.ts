@@ -14,6 +14,9 @@ import * as authOidc from "./migrations/0012_auth_oidc.ts";
 import * as spark from "./migrations/0013_spark.ts";
 import * as perf from "./migrations/0014_perf.ts";
 import * as deploymentLinks from "./migrations/0015_deployment_links.ts";
+import * as runsRetention from "./migrations/0016_runs_retention.ts";
+import * as flagsSchedule from "./migrations/0017_flags_schedule.ts";
+import * as coverageUncovered from "./migrations/0018_coverage_uncovered.ts";
 import type { Database } from "./schema.ts";
 
 // Listed in code (not read from a folder) so the same migrations run from source, a bundle or a test.
@@ -33,6 +36,9 @@ const migrations: Record<string, Migration> = {
   "0013_spark": spark,
   "0014_perf": perf,
   "0015_deployment_links": deploymentLinks,
+  "0016_runs_retention": runsRetention,
+  "0017_flags_schedule": flagsSchedule,
+  "0018_coverage_uncovered": coverageUncovered,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -198,6 +198,8 @@ export interface CoverageFilesTable {
   lines_total: number;
   branches_covered: number;
   branches_total: number;
+  /** 0018: uncovered line ranges as JSON, null on rows stored before. */
+  uncovered_json: string | null;
 }
 
 export interface RunCoverageTable {
@@ -212,6 +214,8 @@ export interface RunCoverageTable {
   /** 0014_perf: a path that came once points at its coverage_files row instead of copying its line data ('' here). */
   source_file_id: string | null;
   source_seq: number | null;
+  /** 0018: uncovered line ranges as JSON (null on rows stored before, and on rows that point at their source). */
+  uncovered_json: string | null;
 }
 
 export interface GateResultsTable {

@@ -12,9 +12,11 @@ import {
 } from "../approvals/approvals.types.ts";
 import { checkFreezeWindows } from "../approvals/freeze.ts";
 import { CommitStatusConfigSchema } from "../commit-status/commit-status.types.ts";
+import { FlagsConfigSchema, flagsConfigIssues } from "../flags/flags-config.types.ts";
 import { GateSpecSchema } from "../gates/gates.types.ts";
 import { duplicateChannelNames, NotificationChannelsSchema } from "../notifications/notifications.types.ts";
 import { AlertRulesSchema } from "../runs/alerts.types.ts";
+import { RunsConfigSchema } from "../runs/retention.types.ts";
 import type { ExecutorConfigValidator, ProjectConfig, StepSpec } from "./projects.types.ts";
 
 const Duration = Type.Union([Type.String({ minLength: 1 }), Type.Number({ minimum: 0 })]);
@@ -70,15 +72,15 @@ export const StagegateYamlSchema = Type.Object(
     commitStatus: Type.Optional(CommitStatusConfigSchema),
     notifications: Type.Optional(NotificationChannelsSchema),
     alerts: Type.Optional(AlertRulesSchema),
+    runs: Type.Optional(RunsConfigSchema),
+    flags: Type.Optional(FlagsConfigSchema),
   },
   { additionalProperties: false },
 );
 type StagegateYaml = Static<typeof StagegateYamlSchema>;
 
 /** Keys later features add; named here so the error says "not yet" instead of "unknown". */
-const NOT_YET: Record<string, string> = {
-  flags: "feature flags",
-};
+const NOT_YET: Record<string, string> = {};
 
 interface Issue {
   path: string;
@@ -208,6 +210,13 @@ function normalise(
       },
     };
   });
+  if (file.flags)
+    issues.push(
+      ...flagsConfigIssues(
+        file.flags,
+        file.environments.map((e) => e.name),
+      ),
+    );
   if (issues.length > 0) throw configError(issues);
   return {
     ...(file.project === undefined ? {} : { project: file.project }),
@@ -217,6 +226,8 @@ function normalise(
     ...(file.notifications === undefined ? {} : { notifications: file.notifications }),
     // Run alert rules (features/runs reads them from the stored config).
     ...(file.alerts === undefined ? {} : { alerts: file.alerts }),
+    ...(file.runs === undefined ? {} : { runs: file.runs }),
+    ...(file.flags === undefined ? {} : { flags: file.flags }),
     environments,
   };
 }

@@ -30,6 +30,8 @@ export interface ProjectsService {
   commitStatusConfig(projectId: string): Promise<CommitStatusConfig | null>;
   /** The applied stagegate.yaml's `notifications:` channels, secrets left as references. Reads through `tx` when given. */
   notificationChannels(projectId: string, tx?: Queryable): Promise<NotificationChannel[]>;
+  /** Set by features that act on an applied config: `configApplied` runs after its commit; true when it changed something. */
+  hooks: { configApplied?: (project: ProjectRecord, config: ProjectConfig, actor: string) => Promise<boolean> };
 }
 
 export function createProjectsService(deps: {
@@ -39,6 +41,7 @@ export function createProjectsService(deps: {
   audit?: AuditRecorder;
 }): ProjectsService {
   const { db, clock } = deps;
+  const hooks: ProjectsService["hooks"] = {};
 
   async function record(slug: string): Promise<ProjectRecord> {
     const project = await store.findProject(db, slug);
@@ -111,7 +114,12 @@ export function createProjectsService(deps: {
       }
       return { project, changes, changed: projectChanged || changes.some((c) => c.change !== "unchanged") };
     });
-    return { project: await toDto(await record(result.project.slug)), changed: result.changed, changes: result.changes };
+    const flagsChanged = (await hooks.configApplied?.(result.project, config, options.actor ?? "system")) ?? false;
+    return {
+      project: await toDto(await record(result.project.slug)),
+      changed: result.changed || flagsChanged,
+      changes: result.changes,
+    };
   }
 
   async function applyEnvironments(
@@ -212,6 +220,7 @@ export function createProjectsService(deps: {
     },
 
     applyConfig,
+    hooks,
 
     async commitStatusConfig(projectId) {
       const json = await store.findConfigJson(db, projectId);

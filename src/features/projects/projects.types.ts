@@ -1,5 +1,6 @@
 import type { ApprovalPolicy } from "../approvals/approvals.types.ts";
 import type { CommitStatusConfig } from "../commit-status/commit-status.types.ts";
+import type { FlagsConfig } from "../flags/flags-config.types.ts";
 import type { GateSpec } from "../gates/gates.types.ts";
 import type { NotificationChannel } from "../notifications/notifications.types.ts";
 
@@ -60,6 +61,8 @@ export interface ProjectConfig {
   name?: string;
   repo?: string;
   environments: Array<Omit<EnvironmentRecord, "id" | "projectId">>;
+  /** `flags:` declared as code (the flags feature applies them after the config). */
+  flags?: FlagsConfig;
 }
 
 /** Checks an executor's config where it is declared; `path` names the field in errors, e.g. `environments[1].executor.config`. */
