@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deployment } from "../../src/shared/api.ts";
 import { pipelineYaml } from "../helpers/app.ts";
 import { ADMIN_PASSWORD, type BrowserApp, browser, shot, signIn, startBrowserApp } from "./browser.ts";
-import { BROKEN_YAML } from "./fixtures.ts";
+import { BROKEN_YAML, junit, uploadReport } from "./fixtures.ts";
 
 describe("dashboard pages", () => {
   let app: BrowserApp;
@@ -169,4 +169,32 @@ describe("dashboard pages", () => {
     await page.keyboard.press("a");
     await page.getByRole("heading", { name: "Waiting for me" }).waitFor();
   }, 60_000);
+
+  it("loads a coverage tree of more than one page of files on demand", async () => {
+    // 230 files: the first page (200) shows, the rest arrives with "Load more files".
+    const lcov = Array.from(
+      { length: 230 },
+      (_, i) =>
+        `TN:\nSF:src/mod${String(i).padStart(3, "0")}/file.ts\nDA:1,1\nDA:2,${i % 2}\nLF:2\nLH:${1 + (i % 2)}\nend_of_record\n`,
+    ).join("");
+    const run = await uploadReport(app, app.token, {
+      commitSha: "c".repeat(40),
+      branch: "main",
+      kind: "unit",
+      junit: junit([{ name: "adds items" }]),
+      lcov,
+    });
+    const page = await chrome.open();
+    await signIn(page, app.url, "admin", ADMIN_PASSWORD);
+    await page.goto(`${app.url}/reports/${run}`);
+    await page.getByRole("tab", { name: "Coverage" }).click();
+    const tree = page.getByRole("list", { name: "Coverage by file" });
+    await tree.getByText("mod000/").waitFor();
+    await page.getByText("Showing the first 200 files").waitFor();
+    expect(await tree.getByText("mod229/").count()).toBe(0);
+    await page.getByRole("button", { name: "Load more files" }).click();
+    await tree.getByText("mod229/").waitFor();
+    expect(await page.getByRole("button", { name: "Load more files" }).count()).toBe(0);
+    await shot(page, "report-coverage-tree-loaded");
+  });
 });

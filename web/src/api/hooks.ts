@@ -1,4 +1,4 @@
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, path, send, setCsrfToken } from "./client.ts";
 import { DEPLOYMENT_KEYS, poll } from "./live.ts";
 import type {
@@ -342,11 +342,14 @@ export function useReportTests(id: string, filter: { status?: string; q?: string
   });
 }
 
-export function useCoverage(id: string, prefix: string, cursor: string | undefined) {
-  return useQuery({
-    queryKey: ["coverage", id, prefix, cursor ?? ""],
-    queryFn: () => api<PageOf<CoverageEntry>>(path`/report-runs/${id}/coverage`, { query: { path: prefix, limit: 200, cursor } }),
-    placeholderData: keepPreviousData,
+/** A run's coverage files, a page of 200 at a time (`fetchNextPage` for more). */
+export function useCoverageFiles(id: string) {
+  return useInfiniteQuery({
+    queryKey: ["coverage", id],
+    queryFn: ({ pageParam }) =>
+      api<PageOf<CoverageEntry>>(path`/report-runs/${id}/coverage`, { query: { limit: 200, cursor: pageParam } }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
 }
 
