@@ -1,11 +1,19 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
+import type {
+  Severity,
+  SparkAnalysis,
+  ExecutorSummary as SparkExecutor,
+  Finding as SparkFinding,
+  StageSummary as SparkStage,
+} from "../../../src/shared/spark.api.ts";
 import { api, path, withQuery } from "./client.ts";
 import type { PageOf } from "./types.ts";
 
+export type { Severity, SparkAnalysis, SparkExecutor, SparkFinding, SparkStage };
+
 // ── types (the JSON of src/features/runs and src/features/spark routes) ──────────────────────────────────────────────
 export type RunStatus = "running" | "succeeded" | "failed" | "unknown";
-export type Severity = "info" | "warning" | "critical";
 
 export interface Run {
   id: string;
@@ -114,15 +122,6 @@ export interface MetricAnswer {
   series: MetricSeries[];
 }
 
-export interface SparkFinding {
-  code: string;
-  severity: Severity;
-  title: string;
-  evidence: Record<string, string | number | boolean | null>;
-  advice: string;
-  setting?: string;
-}
-
 export interface SparkListItem {
   runId: string;
   name: string;
@@ -130,63 +129,6 @@ export interface SparkListItem {
   critical: number;
   createdAt: string;
   findings: SparkFinding[];
-}
-
-export interface SparkStage {
-  stageId: number;
-  attempt: number;
-  name: string;
-  numTasks: number;
-  submittedAt: number | null;
-  completedAt: number | null;
-  failureReason: string | null;
-  tasks: number;
-  failedTasks: number;
-  killedTasks: number;
-  durationP50: number | null;
-  durationP95: number | null;
-  durationMax: number | null;
-  runMs: number;
-  gcMs: number;
-  shuffleReadBytes: number;
-  shuffleWriteBytes: number;
-  memorySpill: number;
-  diskSpill: number;
-}
-
-export interface SparkExecutor {
-  id: string;
-  host: string | null;
-  cores: number | null;
-  gpus: number;
-  addedAt: number | null;
-  removedAt: number | null;
-  removedReason: string | null;
-  busyMs: number;
-  tasks: number;
-}
-
-export interface SparkAnalysis {
-  app: {
-    appId: string | null;
-    appName: string | null;
-    sparkVersion: string | null;
-    databricksRuntime: string | null;
-    photon: boolean;
-    master: string | null;
-    clusterManager: string;
-    startTime: number | null;
-    endTime: number | null;
-    durationMs: number | null;
-  };
-  counts: { lines: number; events: number; malformed: number; taskEnds: number; jobsStarted: number; stagesFailed: number };
-  complete: boolean;
-  incompleteReasons: string[];
-  stages: SparkStage[];
-  jobs: { jobId: number; submittedAt: number | null; completedAt: number | null; result: string | null; stageIds: number[] }[];
-  executors: SparkExecutor[];
-  findings: SparkFinding[];
-  source: { codec: string; parts: number; compressedBytes: number; decompressedBytes: number };
 }
 
 export interface SparkComparison {
