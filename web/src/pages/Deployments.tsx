@@ -1,9 +1,10 @@
 import { useEffect } from "react";
-import { useParams, useSearchParams } from "react-router";
-import { useDeployments, useEnvironments } from "../api/hooks.ts";
+import { useParams } from "react-router";
+import { useDeployments } from "../api/hooks.ts";
 import { useLiveUpdates } from "../api/live.ts";
 import type { DeploymentStatus } from "../api/types.ts";
 import { DeploymentTable } from "../components/DeploymentTable.tsx";
+import { EnvStatusFilters, useEnvStatusFilter } from "../components/EnvStatusFilters.tsx";
 import { LiveBadge } from "../components/LiveBadge.tsx";
 import { Pager, useCursor } from "../components/Pager.tsx";
 import { Empty, Query } from "../components/States.tsx";
@@ -22,23 +23,15 @@ const STATUSES: DeploymentStatus[] = [
 
 export default function Deployments() {
   const { slug = "" } = useParams();
-  const [params, setParams] = useSearchParams();
   const cursor = useCursor();
-  const environment = params.get("environment") ?? undefined;
-  const status = (params.get("status") as DeploymentStatus | null) ?? undefined;
+  const filter = useEnvStatusFilter();
+  const environment = filter.environment;
+  const status = filter.status as DeploymentStatus | undefined;
   const list = useDeployments(slug, { cursor, environment, status });
-  const envs = useEnvironments(slug);
   const live = useLiveUpdates(slug);
   useEffect(() => {
     document.title = `Deployments · ${slug} · stagegate`;
   }, [slug]);
-  const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    next.delete("cursor");
-    setParams(next);
-  };
   return (
     <>
       <div className="page-head">
@@ -50,27 +43,7 @@ export default function Deployments() {
           </div>
         </div>
       </div>
-      <fieldset className="toolbar" style={{ border: 0, padding: 0, margin: "0 0 12px" }}>
-        <legend className="sr-only">Filters</legend>
-        <label htmlFor="f-env">Environment</label>
-        <select id="f-env" value={environment ?? ""} onChange={(e) => set("environment", e.target.value)}>
-          <option value="">All</option>
-          {envs.data?.items.map((e) => (
-            <option key={e.name} value={e.name}>
-              {e.name}
-            </option>
-          ))}
-        </select>
-        <label htmlFor="f-status">Status</label>
-        <select id="f-status" value={status ?? ""} onChange={(e) => set("status", e.target.value)}>
-          <option value="">All</option>
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {labelOf(s)}
-            </option>
-          ))}
-        </select>
-      </fieldset>
+      <EnvStatusFilters slug={slug} statuses={STATUSES} label={labelOf} />
       <Query query={list} label="Loading runs">
         {(page) =>
           page.items.length === 0 ? (

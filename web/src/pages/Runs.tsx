@@ -1,7 +1,7 @@
 import { useEffect } from "react";
-import { Link, useParams, useSearchParams } from "react-router";
-import { useEnvironments } from "../api/hooks.ts";
+import { Link, useParams } from "react-router";
 import { type Run, useRuns } from "../api/runs.ts";
+import { EnvStatusFilters, useEnvStatusFilter } from "../components/EnvStatusFilters.tsx";
 import { Pager, useCursor } from "../components/Pager.tsx";
 import { RunStatus } from "../components/RunStatus.tsx";
 import { Empty, Query } from "../components/States.tsx";
@@ -11,22 +11,14 @@ const STATUSES = ["running", "succeeded", "failed", "unknown"] as const;
 
 export default function Runs() {
   const { slug = "" } = useParams();
-  const [params, setParams] = useSearchParams();
   const cursor = useCursor();
-  const environment = params.get("environment") ?? undefined;
-  const status = params.get("status") ?? undefined;
+  const filter = useEnvStatusFilter();
+  const environment = filter.environment;
+  const status = filter.status;
   const list = useRuns(slug, { cursor, environment, status });
-  const envs = useEnvironments(slug);
   useEffect(() => {
     document.title = `Runs · ${slug} · stagegate`;
   }, [slug]);
-  const set = (key: string, value: string) => {
-    const next = new URLSearchParams(params);
-    if (value) next.set(key, value);
-    else next.delete(key);
-    next.delete("cursor");
-    setParams(next);
-  };
   return (
     <>
       <div className="page-head">
@@ -35,27 +27,7 @@ export default function Runs() {
           <div className="meta">Pipeline runs of {slug}: logs of every node, GPU metrics, alerts and Spark diagnoses.</div>
         </div>
       </div>
-      <fieldset className="toolbar" style={{ border: 0, padding: 0, margin: "0 0 12px" }}>
-        <legend className="sr-only">Filters</legend>
-        <label htmlFor="r-env">Environment</label>
-        <select id="r-env" value={environment ?? ""} onChange={(e) => set("environment", e.target.value)}>
-          <option value="">All</option>
-          {envs.data?.items.map((e) => (
-            <option key={e.name} value={e.name}>
-              {e.name}
-            </option>
-          ))}
-        </select>
-        <label htmlFor="r-status">Status</label>
-        <select id="r-status" value={status ?? ""} onChange={(e) => set("status", e.target.value)}>
-          <option value="">All</option>
-          {STATUSES.map((s) => (
-            <option key={s} value={s}>
-              {s}
-            </option>
-          ))}
-        </select>
-      </fieldset>
+      <EnvStatusFilters slug={slug} statuses={STATUSES} />
       <Query query={list} label="Loading runs">
         {(page) =>
           page.items.length === 0 ? (
