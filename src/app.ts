@@ -273,8 +273,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     const found = async <T>(read: () => Promise<T>) => read().catch(() => undefined);
     if (params.slug) return (await found(() => projects.service.record(params.slug ?? "")))?.id;
     const url = request.routeOptions.url ?? "";
-    if (params.id && url.includes("/deployments/"))
-      return (await found(() => deployments.service.record(params.id ?? "")))?.projectId;
+    if (params.id && url.includes("/deployments/")) return deployments.service.projectIdOf(params.id);
     if (params.id && url.includes("/report-runs/"))
       return (await found(() => reports.service.record(params.id ?? "")))?.projectId;
     if (params.id && url.startsWith("/api/v1/runs/")) return (await found(() => runs.service.getRun(params.id ?? "")))?.projectId;

@@ -1,17 +1,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
-import {
-  CompiledQuery,
-  type DatabaseConnection,
-  type Driver,
-  Kysely,
-  PostgresDialect,
-  SqliteDialect,
-  SqliteDriver,
-} from "kysely";
+import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
+import { startCheckpointer } from "./checkpointer.ts";
 import type { Database } from "./schema.ts";
+import { SqliteDialect } from "./sqlite.driver.ts";
 
 export type DialectName = "sqlite" | "postgres";
 
@@ -32,53 +26,18 @@ export interface Db {
   close(): Promise<void>;
 }
 
-/**
- * Kysely's SQLite driver opens transactions with a deferred BEGIN. Under WAL with a second process
- * writing the same file, a deferred transaction that later writes fails with SQLITE_BUSY without
- * waiting; BEGIN IMMEDIATE takes the write lock up front and honours busy_timeout instead.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
-  }
+export interface ConnectOptions {
+  /**
+   * SQLite files: checkpoint the WAL from a worker thread every this many ms instead of inside the commits of the
+   * event loop (see checkpointer.ts). 0 or absent: SQLite's automatic checkpoint.
+   */
+  checkpointMs?: number;
 }
 
-class ImmediateSqliteDialect extends SqliteDialect {
-  readonly #config: ConstructorParameters<typeof SqliteDialect>[0];
-  constructor(config: ConstructorParameters<typeof SqliteDialect>[0]) {
-    super(config);
-    this.#config = config;
-  }
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
-  }
-}
+/** With the checkpointer on, a commit checkpoints only when the WAL passes this many pages (4 KiB each: 128 MiB). */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 32_768;
 
-/**
- * Kysely's SQLite driver prepares every query anew; preparing costs as much as running a small query. Queries are built
- * from a fixed set of shapes, so a bounded cache of prepared statements by SQL text removes that cost.
- */
-function cacheStatements(database: SQLite.Database, size: number): void {
-  const prepare = database.prepare.bind(database);
-  const cache = new Map<string, SQLite.Statement>();
-  database.prepare = ((source: string) => {
-    const hit = cache.get(source);
-    if (hit) {
-      cache.delete(source);
-      cache.set(source, hit);
-      return hit;
-    }
-    const statement = prepare(source);
-    cache.set(source, statement);
-    if (cache.size > size) {
-      const oldest = cache.keys().next().value;
-      if (oldest !== undefined) cache.delete(oldest);
-    }
-    return statement;
-  }) as SQLite.Database["prepare"];
-}
-
-function openSqlite(path: string): Db {
+function openSqlite(path: string, options: ConnectOptions): Db {
   const file = path === ":memory:" ? path : resolve(path);
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const database = new SQLite(file);
@@ -86,13 +45,18 @@ function openSqlite(path: string): Db {
   database.pragma("busy_timeout = 10000");
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
-  cacheStatements(database, 500);
-  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database }) });
+  const checkpointMs = options.checkpointMs ?? 0;
+  const checkpointer = file !== ":memory:" && checkpointMs > 0 ? startCheckpointer(file, checkpointMs) : undefined;
+  if (checkpointer) database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect(database, { statementCacheSize: 500 }) });
   return {
     kysely,
     capabilities: { dialect: "sqlite", skipLocked: false },
     describe: `sqlite:${file}`,
-    close: () => kysely.destroy(),
+    async close() {
+      await checkpointer?.close();
+      await kysely.destroy();
+    },
   };
 }
 
@@ -118,8 +82,8 @@ function openPostgres(url: string): Db {
   };
 }
 
-export function connect(databaseUrl: string): Db {
-  if (databaseUrl.startsWith("sqlite:")) return openSqlite(databaseUrl.slice("sqlite:".length) || ":memory:");
+export function connect(databaseUrl: string, options: ConnectOptions = {}): Db {
+  if (databaseUrl.startsWith("sqlite:")) return openSqlite(databaseUrl.slice("sqlite:".length) || ":memory:", options);
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return openPostgres(databaseUrl);
   throw new Error(`Unsupported DATABASE_URL "${databaseUrl}": use sqlite:<path> or postgres://…`);
 }

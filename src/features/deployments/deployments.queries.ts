@@ -11,7 +11,7 @@ import { formatLogLine } from "./deployment-log.sink.ts";
 import { readLogLines } from "./deployment-logs.store.ts";
 import { presentDeployment } from "./deployments.present.ts";
 import * as store from "./deployments.store.ts";
-import type { DeploymentRecord } from "./deployments.types.ts";
+import type { DeploymentListItem, DeploymentRecord } from "./deployments.types.ts";
 
 const STATUS_RELEASES = 20;
 const LOG_PAGE = 1000;
@@ -80,7 +80,7 @@ export function createDeploymentQueries(deps: {
       limit: 2000,
     });
     // Newest first, so the first seen per (release, environment) is the latest.
-    const latest = new Map<string, DeploymentRecord>();
+    const latest = new Map<string, DeploymentListItem>();
     for (const d of deployments)
       if (!latest.has(`${d.releaseId} ${d.environmentId}`)) latest.set(`${d.releaseId} ${d.environmentId}`, d);
     return {

@@ -385,6 +385,8 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     },
     pendingApproval: (projectIds: string[] | null, limit: number) => store.listPendingApproval(db, projectIds, limit),
     record,
+    /** The deployment's project id, or undefined when there is no such deployment. */
+    projectIdOf: (id: string) => store.findDeploymentProjectId(db, id),
     promote,
     rollback,
     rollbackAfterFailure,

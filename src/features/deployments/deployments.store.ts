@@ -3,7 +3,7 @@ import type { DeploymentsTable, Queryable } from "../../db/schema.ts";
 import type { DeploymentStatus } from "../../shared/api.ts";
 import type { Cursor } from "../../shared/pagination.ts";
 import type { EnvironmentSpec } from "../projects/projects.types.ts";
-import type { CallbackResult, DeploymentKind, DeploymentRecord, StepState } from "./deployments.types.ts";
+import type { CallbackResult, DeploymentKind, DeploymentListItem, DeploymentRecord, StepState } from "./deployments.types.ts";
 import { OPEN_STATUSES } from "./deployments.types.ts";
 
 function joined(db: Queryable) {
@@ -140,6 +140,12 @@ export async function findDeployment(db: Queryable, id: string): Promise<Deploym
   return row ? toDeployment(row) : undefined;
 }
 
+/** The project a deployment belongs to: one primary-key lookup, for authorisation before the route reads the deployment. */
+export async function findDeploymentProjectId(db: Queryable, id: string): Promise<string | undefined> {
+  const row = await db.selectFrom("deployments").select("project_id").where("id", "=", id).executeTakeFirst();
+  return row?.project_id;
+}
+
 export async function findOpenDeployment(
   db: Queryable,
   environmentId: string,
@@ -196,8 +202,32 @@ export async function listDeployments(
     limit: number;
     before?: Cursor | undefined;
   },
-): Promise<DeploymentRecord[]> {
-  let query = joined(db)
+): Promise<DeploymentListItem[]> {
+  let query = db
+    .selectFrom("deployments as d")
+    .innerJoin("environments as e", "e.id", "d.environment_id")
+    .innerJoin("releases as r", "r.id", "d.release_id")
+    .innerJoin("projects as p", "p.id", "d.project_id")
+    .select([
+      "d.id",
+      "d.environment_id",
+      "d.release_id",
+      "d.kind",
+      "d.status",
+      "d.reason",
+      "d.created_by",
+      "d.step_index",
+      "d.step_attempt",
+      "d.external_id",
+      "d.external_url",
+      "d.created_at",
+      "d.started_at",
+      "d.finished_at",
+      "e.name as environment_name",
+      "e.spec_json as environment_spec",
+      "r.version as release_version",
+      "p.slug as project_slug",
+    ])
     .orderBy("d.created_at", "desc")
     .orderBy("d.id", "desc")
     .limit(filter.limit + 1);
@@ -209,7 +239,26 @@ export async function listDeployments(
   if (before) {
     query = query.where((eb) => eb(eb.refTuple("d.created_at", "d.id"), "<", eb.tuple(before.at, before.id)));
   }
-  return (await query.execute()).map(toDeployment);
+  return (await query.execute()).map((row) => ({
+    id: row.id,
+    projectSlug: row.project_slug,
+    environmentId: row.environment_id,
+    environmentName: row.environment_name,
+    environmentSpec: parseSpec(row.environment_spec),
+    releaseId: row.release_id,
+    releaseVersion: row.release_version,
+    kind: row.kind as DeploymentKind,
+    status: row.status as DeploymentStatus,
+    reason: row.reason,
+    createdBy: row.created_by,
+    stepIndex: row.step_index,
+    stepAttempt: row.step_attempt,
+    externalId: row.external_id,
+    externalUrl: row.external_url,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  }));
 }
 
 /** Queued deployments of an environment, oldest first: the order they run in. */

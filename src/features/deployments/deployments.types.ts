@@ -34,6 +34,29 @@ export interface DeploymentRecord {
   finishedAt: string | null;
 }
 
+/** What lists show of a deployment: no step state, callback or log bookkeeping (a list reads 50 rows per page). */
+export type DeploymentListItem = Pick<
+  DeploymentRecord,
+  | "id"
+  | "projectSlug"
+  | "environmentId"
+  | "environmentName"
+  | "environmentSpec"
+  | "releaseId"
+  | "releaseVersion"
+  | "kind"
+  | "status"
+  | "reason"
+  | "createdBy"
+  | "stepIndex"
+  | "stepAttempt"
+  | "externalId"
+  | "externalUrl"
+  | "createdAt"
+  | "startedAt"
+  | "finishedAt"
+>;
+
 export interface CallbackResult {
   status: "succeeded" | "failed";
   message?: string;
