@@ -40,10 +40,31 @@ function parseSpec(json: string): EnvironmentSpec {
   return spec;
 }
 
-function toDeployment(row: JoinedRow): DeploymentRecord {
+type ListRow = Pick<
+  JoinedRow,
+  | "id"
+  | "environment_id"
+  | "release_id"
+  | "kind"
+  | "status"
+  | "reason"
+  | "created_by"
+  | "step_index"
+  | "step_attempt"
+  | "external_id"
+  | "external_url"
+  | "created_at"
+  | "started_at"
+  | "finished_at"
+  | "environment_name"
+  | "environment_spec"
+  | "release_version"
+  | "project_slug"
+>;
+
+function toListItem(row: ListRow): DeploymentListItem {
   return {
     id: row.id,
-    projectId: row.project_id,
     projectSlug: row.project_slug,
     environmentId: row.environment_id,
     environmentName: row.environment_name,
@@ -56,18 +77,25 @@ function toDeployment(row: JoinedRow): DeploymentRecord {
     createdBy: row.created_by,
     stepIndex: row.step_index,
     stepAttempt: row.step_attempt,
-    stepState: row.step_state as StepState | null,
-    stepDeadline: row.step_deadline,
     externalId: row.external_id,
     externalUrl: row.external_url,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+}
+
+function toDeployment(row: JoinedRow): DeploymentRecord {
+  return {
+    ...toListItem(row),
+    projectId: row.project_id,
+    stepState: row.step_state as StepState | null,
+    stepDeadline: row.step_deadline,
     callbackTokenHash: row.callback_token_hash,
     callbackResult: row.callback_result ? (JSON.parse(row.callback_result) as CallbackResult) : null,
     cancelRequested: row.cancel_requested === 1,
     logOmittedLines: row.log_omitted_lines,
     logOmittedBytes: row.log_omitted_bytes,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
   };
 }
 
@@ -239,26 +267,8 @@ export async function listDeployments(
   if (before) {
     query = query.where((eb) => eb(eb.refTuple("d.created_at", "d.id"), "<", eb.tuple(before.at, before.id)));
   }
-  return (await query.execute()).map((row) => ({
-    id: row.id,
-    projectSlug: row.project_slug,
-    environmentId: row.environment_id,
-    environmentName: row.environment_name,
-    environmentSpec: parseSpec(row.environment_spec),
-    releaseId: row.release_id,
-    releaseVersion: row.release_version,
-    kind: row.kind as DeploymentKind,
-    status: row.status as DeploymentStatus,
-    reason: row.reason,
-    createdBy: row.created_by,
-    stepIndex: row.step_index,
-    stepAttempt: row.step_attempt,
-    externalId: row.external_id,
-    externalUrl: row.external_url,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
-  }));
+  return (await query.execute()).map(toListItem);
+
 }
 
 /** Queued deployments of an environment, oldest first: the order they run in. */
