@@ -38,7 +38,9 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<B
     }
   };
   try {
-    const config = loadConfig({ ...env, LOG_LEVEL: "silent", STAGEGATE_DEMO: "0", DATA_DIR: dir });
+    // SQLITE_CHECKPOINT_MS from the environment is a bench knob too (0: checkpoints inside commits, SQLite's default).
+    const knobs = process.env.SQLITE_CHECKPOINT_MS ? { SQLITE_CHECKPOINT_MS: process.env.SQLITE_CHECKPOINT_MS } : {};
+    const config = loadConfig({ ...knobs, ...env, LOG_LEVEL: "silent", STAGEGATE_DEMO: "0", DATA_DIR: dir });
     // As main.ts opens it: the WAL checkpointed from a worker thread (SQLITE_CHECKPOINT_MS).
     db = await testDb("sqlite", dir, { checkpointMs: config.SQLITE_CHECKPOINT_MS });
     app = await buildApp({ config, db, logger: pino({ level: "silent" }) });
