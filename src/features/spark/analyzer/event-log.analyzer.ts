@@ -8,87 +8,15 @@ import type {
   SparkTotals,
   StageSummary,
 } from "../spark.types.ts";
-import { rootCause } from "./failure-cause.ts";
+import { emptyApp, emptyCounts, emptyTotals } from "./event-log.models.ts";
+import { IGNORED_EVENTS, MAX_EXECUTORS_KEPT, MAX_JOBS_KEPT, MAX_MALFORMED_KEPT, readEnvironment } from "./event-log.tables.ts";
+import { FailureGroups } from "./failure-groups.ts";
 import { arr, bump, isJson, type Json, num, numOrNull, obj, str } from "./json.ts";
-import { StageState, type TaskNumbers } from "./stage-state.ts";
+import { StageBook } from "./stage-book.ts";
+import type { TaskNumbers } from "./stage-state.ts";
 
-/** The Spark settings worth keeping from the environment (the rest can be thousands of keys). */
-const CONFIG_OF_INTEREST = new Set([
-  "spark.master",
-  "spark.submit.deployMode",
-  "spark.executor.memory",
-  "spark.executor.memoryOverhead",
-  "spark.executor.cores",
-  "spark.executor.instances",
-  "spark.driver.memory",
-  "spark.memory.fraction",
-  "spark.sql.shuffle.partitions",
-  "spark.default.parallelism",
-  "spark.dynamicAllocation.enabled",
-  "spark.sql.adaptive.enabled",
-  "spark.sql.adaptive.skewJoin.enabled",
-  "spark.speculation",
-  "spark.plugins",
-  "spark.rapids.sql.enabled",
-  "spark.rapids.memory.gpu.allocFraction",
-  "spark.rapids.sql.concurrentGpuTasks",
-  "spark.executor.resource.gpu.amount",
-  "spark.task.resource.gpu.amount",
-  "spark.databricks.clusterUsageTags.sparkVersion",
-  "spark.databricks.photon.enabled",
-  "spark.eventLog.compression.codec",
-]);
-
-/** Events the analyzer knows; anything else is counted as unknown and skipped. */
-const IGNORED_EVENTS = new Set([
-  "SparkListenerBlockManagerAdded",
-  "SparkListenerBlockUpdated",
-  "SparkListenerExecutorMetricsUpdate",
-  "SparkListenerStageExecutorMetrics",
-  "SparkListenerResourceProfileAdded",
-  "SparkListenerTaskGettingResult",
-  "SparkListenerUnpersistRDD",
-  "SparkListenerSpeculativeTaskSubmitted",
-  "SparkListenerUnschedulableTaskSetAdded",
-  "SparkListenerUnschedulableTaskSetRemoved",
-  "SparkListenerExecutorBlacklisted",
-  "SparkListenerExecutorUnblacklisted",
-  "SparkListenerExecutorExcluded",
-  "SparkListenerExecutorUnexcluded",
-  "SparkListenerExecutorBlacklistedForStage",
-  "SparkListenerExecutorExcludedForStage",
-  "SparkListenerNodeBlacklisted",
-  "SparkListenerNodeUnblacklisted",
-  "SparkListenerNodeExcluded",
-  "SparkListenerNodeUnexcluded",
-  "SparkListenerNodeBlacklistedForStage",
-  "SparkListenerNodeExcludedForStage",
-  "SparkListenerMiscellaneousProcessAdded",
-  "org.apache.spark.sql.execution.ui.SparkListenerSQLExecutionEnd",
-  "org.apache.spark.sql.execution.ui.SparkListenerSQLAdaptiveExecutionUpdate",
-  "org.apache.spark.sql.execution.ui.SparkListenerSQLAdaptiveSQLMetricUpdates",
-  "org.apache.spark.sql.execution.ui.SparkListenerDriverAccumUpdates",
-  "org.apache.spark.sql.execution.ui.SparkListenerEffectiveSQLConf",
-  "org.apache.spark.sql.execution.streaming.StreamingQueryListener$QueryStartedEvent",
-  "org.apache.spark.sql.execution.streaming.StreamingQueryListener$QueryProgressEvent",
-  "org.apache.spark.sql.execution.streaming.StreamingQueryListener$QueryTerminatedEvent",
-  "org.apache.spark.sql.streaming.StreamingQueryListener$QueryStartedEvent",
-  "org.apache.spark.sql.streaming.StreamingQueryListener$QueryProgressEvent",
-  "org.apache.spark.sql.streaming.StreamingQueryListener$QueryTerminatedEvent",
-]);
-
-const MAX_MALFORMED_KEPT = 100;
-const MAX_STAGES_KEPT = 4000;
-const MAX_JOBS_KEPT = 10_000;
-const MAX_EXECUTORS_KEPT = 10_000;
-const MAX_FAILURE_GROUPS = 200;
 /** Lines longer than this are refused as malformed instead of parsed (a runaway line would eat memory). */
 export const MAX_LINE_CHARS = 64 * 1024 * 1024;
-
-interface GroupState extends FailureGroup {
-  stageSet: Set<number>;
-  executorSet: Set<string>;
-}
 
 export interface RawAnalysis {
   app: AppSummary;
@@ -117,68 +45,18 @@ export interface RawAnalysis {
  */
 export class EventLogAnalyzer {
   private lineNo = 0;
-  private readonly counts: SparkCounts = {
-    lines: 0,
-    events: 0,
-    malformed: 0,
-    unknownEvents: 0,
-    unknownEventTypes: {},
-    jobsStarted: 0,
-    jobResults: {},
-    stagesSubmitted: 0,
-    stagesCompleted: 0,
-    stagesFailed: 0,
-    taskEnds: 0,
-    taskReasons: {},
-    execAdded: 0,
-    execRemoved: 0,
-    blockManagersRemoved: 0,
-    sqlExecutions: 0,
-  };
-  private readonly totals: SparkTotals = {
-    runMs: 0,
-    gcMs: 0,
-    cpuNs: 0,
-    memorySpill: 0,
-    diskSpill: 0,
-    inputBytes: 0,
-    outputBytes: 0,
-    shuffleReadBytes: 0,
-    shuffleWriteBytes: 0,
-    driverOnlyMs: 0,
-    idleExecutorMs: 0,
-    executorAliveMs: 0,
-    photonTasks: 0,
-    gpuRetries: 0,
-    gpuSplitRetries: 0,
-  };
-  private readonly app: AppSummary = {
-    appId: null,
-    appName: null,
-    attempt: null,
-    sparkVersion: null,
-    databricksRuntime: null,
-    databricksSparkVersion: null,
-    photon: false,
-    master: null,
-    clusterManager: "unknown",
-    startTime: null,
-    endTime: null,
-    durationMs: null,
-    config: {},
-  };
+  private readonly counts: SparkCounts = emptyCounts();
+  private readonly totals: SparkTotals = emptyTotals();
+  private readonly app: AppSummary = emptyApp();
   private hasApplicationEnd = false;
   private lastEvent: string | null = null;
   private lastTime: number | null = null;
   private readonly malformedLines: MalformedLine[] = [];
   private readonly executorsRemoved: { id: string; reason: string; at: number | null }[] = [];
-  private readonly stageStates = new Map<string, StageState>();
-  private readonly finishedStages: StageSummary[] = [];
-  private readonly stageAttemptsSeen = new Map<number, number>();
-  private stageResubmissions = 0;
+  private readonly stages = new StageBook();
   private readonly jobs = new Map<number, JobSummary>();
   private readonly executors = new Map<string, ExecutorSummary>();
-  private readonly failures = new Map<string, GroupState>();
+  private readonly failures = new FailureGroups();
   private scanAccumulables = false;
   private gpuRequested = false;
   private gpuMetricsSeen = false;
@@ -299,35 +177,9 @@ export class EventLogAnalyzer {
   }
 
   private environment(e: Json): void {
-    const props = e["Spark Properties"];
-    const entries: [string, unknown][] = Array.isArray(props)
-      ? props.filter((p): p is [string, unknown] => Array.isArray(p) && typeof p[0] === "string").map((p) => [p[0], p[1]])
-      : isJson(props)
-        ? Object.entries(props)
-        : [];
-    for (const [key, value] of entries) {
-      if (CONFIG_OF_INTEREST.has(key) && typeof value === "string") this.app.config[key] = value;
-    }
-    const config = this.app.config;
-    if (config["spark.master"]) {
-      this.app.master = config["spark.master"];
-      this.app.clusterManager = clusterManager(config["spark.master"]);
-    }
-    const runtime = config["spark.databricks.clusterUsageTags.sparkVersion"];
-    if (runtime) {
-      this.app.databricksRuntime = runtime;
-      this.scanAccumulables = true;
-      if (/photon/i.test(runtime)) this.app.photon = true;
-    }
-    if (config["spark.databricks.photon.enabled"] === "true") this.app.photon = true;
-    if (
-      Number(config["spark.executor.resource.gpu.amount"] ?? 0) > 0 ||
-      Number(config["spark.task.resource.gpu.amount"] ?? 0) > 0
-    ) {
-      this.gpuRequested = true;
-      this.scanAccumulables = true;
-    }
-    if ((config["spark.plugins"] ?? "").includes("com.nvidia.spark")) this.scanAccumulables = true;
+    const facts = readEnvironment(this.app, e);
+    if (facts.scanAccumulables) this.scanAccumulables = true;
+    if (facts.gpuRequested) this.gpuRequested = true;
   }
 
   private executorAdded(e: Json): void {
@@ -392,30 +244,15 @@ export class EventLogAnalyzer {
     }
   }
 
-  private stage(info: Json | undefined): StageState {
-    const stageId = num(info, "Stage ID");
-    const attempt = num(info, "Stage Attempt ID");
-    const key = `${stageId}:${attempt}`;
-    let state = this.stageStates.get(key);
-    if (!state) {
-      state = new StageState(stageId, attempt);
-      this.stageStates.set(key, state);
-    }
-    return state;
-  }
-
   private stageSubmitted(e: Json): void {
     this.counts.stagesSubmitted++;
     const info = obj(e, "Stage Info");
-    const state = this.stage(info);
+    const state = this.stages.of(info);
     state.summary.name = (str(info, "Stage Name") ?? "").slice(0, 200);
     state.summary.numTasks = num(info, "Number of Tasks");
     state.summary.submittedAt = numOrNull(info, "Submission Time");
     this.seen(state.summary.submittedAt);
-    const id = state.summary.stageId;
-    const attempts = this.stageAttemptsSeen.get(id) ?? 0;
-    if (attempts > 0) this.stageResubmissions++;
-    if (this.stageAttemptsSeen.size < 100_000) this.stageAttemptsSeen.set(id, attempts + 1);
+    this.stages.submitted(state.summary.stageId);
   }
 
   private stageCompleted(e: Json): void {
@@ -423,7 +260,7 @@ export class EventLogAnalyzer {
     const failure = str(info, "Failure Reason");
     if (failure !== null) this.counts.stagesFailed++;
     else this.counts.stagesCompleted++;
-    const state = this.stage(info);
+    const state = this.stages.of(info);
     const s = state.summary;
     if (!s.name) s.name = (str(info, "Stage Name") ?? "").slice(0, 200);
     if (!s.numTasks) s.numTasks = num(info, "Number of Tasks");
@@ -431,24 +268,7 @@ export class EventLogAnalyzer {
     s.completedAt = numOrNull(info, "Completion Time");
     s.failureReason = failure === null ? null : failure.slice(0, 1000);
     this.seen(s.completedAt);
-    if (!state.finalized) {
-      this.finishedStages.push(state.finalize());
-      this.pruneStages();
-    }
-  }
-
-  /** Keeps the stages that cost the most task time once there are too many to keep them all. */
-  private pruneStages(): void {
-    if (this.finishedStages.length <= MAX_STAGES_KEPT) return;
-    this.finishedStages.sort((a, b) => b.runMs - a.runMs);
-    this.finishedStages.length = MAX_STAGES_KEPT / 2;
-    for (const [key, state] of this.stageStates) if (state.finalized) this.stageStates.delete(key);
-    for (const s of this.finishedStages) {
-      const state = new StageState(s.stageId, s.attempt);
-      Object.assign(state.summary, s);
-      state.finalize();
-      this.stageStates.set(`${s.stageId}:${s.attempt}`, state);
-    }
+    this.stages.completed(state);
   }
 
   private taskStart(e: Json): void {
@@ -498,7 +318,7 @@ export class EventLogAnalyzer {
     t.outputBytes += task.outputBytes;
     t.shuffleReadBytes += task.shuffleReadBytes;
     t.shuffleWriteBytes += task.shuffleWriteBytes;
-    const stage = this.stage({ "Stage ID": e["Stage ID"], "Stage Attempt ID": e["Stage Attempt ID"] });
+    const stage = this.stages.of({ "Stage ID": e["Stage ID"], "Stage Attempt ID": e["Stage Attempt ID"] });
     stage.addTask(task);
     if (executorId !== null) {
       const executor = this.executors.get(executorId);
@@ -508,7 +328,7 @@ export class EventLogAnalyzer {
       }
     }
     if (this.scanAccumulables) this.accumulables(info);
-    if (task.failed && reasonObj) this.failure(reasonObj, reason, stage.summary.stageId, executorId);
+    if (task.failed && reasonObj) this.failures.add(reasonObj, reason, stage.summary.stageId, executorId);
   }
 
   /** spark-rapids and Photon report through task accumulators, not Task Metrics. */
@@ -533,39 +353,12 @@ export class EventLogAnalyzer {
     }
   }
 
-  private failure(reasonObj: Json, reason: string, stageId: number, executorId: string | null): void {
-    const cause = rootCause(reasonObj, reason);
-    let group = this.failures.get(cause.key);
-    if (!group) {
-      if (this.failures.size >= MAX_FAILURE_GROUPS) return;
-      group = {
-        cause: [cause.exceptionClass ?? reason, cause.frame].filter(Boolean).join(" at "),
-        reason,
-        exceptionClass: cause.exceptionClass,
-        frame: cause.frame,
-        count: 0,
-        stages: [],
-        executors: [],
-        example: cause.message.slice(0, 500),
-        stageSet: new Set(),
-        executorSet: new Set(),
-      };
-      this.failures.set(cause.key, group);
-    }
-    group.count++;
-    if (group.stageSet.size < 50) group.stageSet.add(stageId);
-    const where = cause.executorId ?? executorId;
-    if (where !== null && group.executorSet.size < 50) group.executorSet.add(where);
-  }
-
   /** Everything read so far as a model; the analyzer can keep going afterwards (rolling parts). */
   finish(): RawAnalysis {
     const end = this.app.endTime ?? this.lastTime;
     const start = this.app.startTime;
     if (start !== null && end !== null) this.app.durationMs = Math.max(0, end - start);
-    const stages = [...this.finishedStages];
-    for (const state of this.stageStates.values()) if (!state.finalized) stages.push(state.finalize());
-    stages.sort((a, b) => a.stageId - b.stageId || a.attempt - b.attempt);
+    const stages = this.stages.summaries();
     const busy = this.busyMs + (this.running.size > 0 && end !== null ? Math.max(0, end - this.busySince) : 0);
     if (this.sawTaskStart && this.app.durationMs !== null) this.totals.driverOnlyMs = Math.max(0, this.app.durationMs - busy);
     this.executorTime(end);
@@ -582,12 +375,10 @@ export class EventLogAnalyzer {
       stages,
       jobs: [...this.jobs.values()],
       executors: [...this.executors.values()],
-      failures: [...this.failures.values()]
-        .sort((a, b) => b.count - a.count)
-        .map(({ stageSet, executorSet, ...group }) => ({ ...group, stages: [...stageSet], executors: [...executorSet] })),
+      failures: this.failures.list(),
       gpuRequested: this.gpuRequested,
       gpuMetricsSeen: this.gpuMetricsSeen,
-      stageResubmissions: this.stageResubmissions,
+      stageResubmissions: this.stages.resubmissions,
     };
   }
 
@@ -605,13 +396,4 @@ export class EventLogAnalyzer {
     this.totals.executorAliveMs = alive;
     this.totals.idleExecutorMs = idle;
   }
-}
-
-function clusterManager(master: string): AppSummary["clusterManager"] {
-  if (master.startsWith("yarn")) return "yarn";
-  if (master.startsWith("k8s://")) return "kubernetes";
-  if (master.startsWith("spark://")) return "standalone";
-  if (master.startsWith("local")) return "local";
-  if (master.startsWith("mesos://")) return "mesos";
-  return "unknown";
 }
