@@ -151,6 +151,11 @@ describe("dashboard pages", () => {
     await page.waitForURL(/action=deployment\.promoted/);
     const rows = page.getByRole("table", { name: "Audit events" }).getByRole("row");
     await expect.poll(() => rows.count()).toBe(2); // header + the one promote
+    const background = "getComputedStyle(document.body).backgroundColor";
+    expect(await page.evaluate<string>(background)).toBe("rgb(13, 17, 23)"); // --bg, dark: the system's choice
+    await page.evaluate("document.documentElement.dataset.theme = 'light'");
+    expect(await page.evaluate<string>(background)).toBe("rgb(246, 248, 250)"); // the user's choice wins
+    await page.evaluate("delete document.documentElement.dataset.theme");
     await shot(page, "24-audit-dark");
     await page.goto(`${app.url}/p/shop/settings`);
     await page

@@ -4,8 +4,15 @@ import "uplot/dist/uPlot.min.css";
 
 const cursorSync = uPlot.sync("stagegate");
 
+/** A theme colour as the canvas needs it (rgb), resolved where the page uses it: the tokens are `light-dark(…)` pairs. */
 function token(name: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || "#888";
+  const probe = document.createElement("span");
+  probe.style.display = "none";
+  probe.style.color = `var(${name})`;
+  document.body.append(probe);
+  const color = getComputedStyle(probe).color;
+  probe.remove();
+  return color || "#888";
 }
 
 /**
