@@ -51,7 +51,8 @@ async function main(): Promise<void> {
   const seed = config.STAGEGATE_DEMO && (await shouldSeedDemo(app.services.projects));
 
   await app.http.listen({ port: config.PORT, host: config.HOST });
-  app.jobs.start();
+  if (config.STAGEGATE_JOBS) app.jobs.start();
+  else logger.info("background jobs are off here (STAGEGATE_JOBS=0): another stagegate process on this database runs them");
   logger.info(`stagegate listening on http://localhost:${config.PORT}`);
   if (seed) {
     seedDemo({ ...app.services, logger }).catch((error: unknown) => logger.error({ err: error }, "demo seed failed"));

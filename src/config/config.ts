@@ -12,6 +12,10 @@ export const ConfigSchema = Type.Object({
   }),
   DATA_DIR: Type.String({ minLength: 1, default: "./data", description: "Where the admin token file is written" }),
   STAGEGATE_DEMO: Type.Boolean({ default: true, description: "Seed the demo project on an empty database" }),
+  STAGEGATE_JOBS: Type.Boolean({
+    default: true,
+    description: "Run background jobs (deploys, notifications, retention) in this process; 0 for API-only replicas",
+  }),
   STAGEGATE_PUBLIC_URL: Type.Optional(
     Type.String({ pattern: "^https?://", description: "Base URL others reach this server at (webhook callbacks)" }),
   ),
@@ -152,13 +156,15 @@ const BOOLEAN_WORDS: Record<string, boolean> = {
   off: false,
 };
 
+const BOOLEAN_SETTINGS = new Set(["STAGEGATE_DEMO", "STAGEGATE_JOBS", "SMTP_SECURE"]);
+
 /** Reads the settings from env vars; a wrong value throws one ConfigError that names every bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const raw: Record<string, unknown> = {};
   for (const key of Object.keys(ConfigSchema.properties)) {
     const value = env[key];
     if (value === undefined || value === "") continue;
-    raw[key] = key === "STAGEGATE_DEMO" || key === "SMTP_SECURE" ? (BOOLEAN_WORDS[value.toLowerCase()] ?? value) : value;
+    raw[key] = BOOLEAN_SETTINGS.has(key) ? (BOOLEAN_WORDS[value.toLowerCase()] ?? value) : value;
   }
   const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw));
   const errors = Value.Errors(ConfigSchema, withDefaults);

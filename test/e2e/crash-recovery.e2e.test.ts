@@ -119,3 +119,37 @@ describe("two server processes on one SQLite file", () => {
     check.close();
   });
 });
+
+describe("an API-only server process (STAGEGATE_JOBS=0)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sg-replica-"));
+  const servers: ServerProcess[] = [];
+  afterAll(async () => {
+    for (const server of servers) await server.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("queues deploys and leaves them to a process that runs jobs on the same database", async () => {
+    const env = { DATABASE_URL: `sqlite:${join(dir, "replica.db")}`, STAGEGATE_ADMIN_TOKEN: TOKEN, JOB_POLL_MS: "50" };
+    const front = await startServerProcess({ ...env, STAGEGATE_JOBS: "0" });
+    servers.push(front);
+    expect((await api(front, "PUT", "/projects/replica/config", YAML, "application/yaml")).status).toBe(200);
+    const release = { version: "r1", commitSha: "abcdef1234567", branch: "main" };
+    expect((await api(front, "POST", "/projects/replica/releases", release)).status).toBe(201);
+    const queued = (await api<Deployment>(front, "POST", "/projects/replica/releases/r1/promote", { environment: "only" })).body;
+    expect(queued.status).toBe("queued");
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect((await api<Deployment>(front, "GET", `/deployments/${queued.id}`)).body.status).toBe("queued");
+
+    const worker = await startServerProcess(env);
+    servers.push(worker);
+    const done = await waitFor(
+      async () => (await api<Deployment>(front, "GET", `/deployments/${queued.id}`)).body,
+      (d) => d.status === "succeeded" || d.status === "failed" || d.status === "errored",
+    );
+    expect(done.status).toBe("succeeded");
+    const log = await fetch(`${front.url}/api/v1/deployments/${queued.id}/log`, {
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
+    expect(await log.text()).toMatch(/start r1[\s\S]*end/);
+  }, 120_000);
+});
