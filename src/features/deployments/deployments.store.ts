@@ -268,7 +268,6 @@ export async function listDeployments(
     query = query.where((eb) => eb(eb.refTuple("d.created_at", "d.id"), "<", eb.tuple(before.at, before.id)));
   }
   return (await query.execute()).map(toListItem);
-
 }
 
 /** Queued deployments of an environment, oldest first: the order they run in. */
