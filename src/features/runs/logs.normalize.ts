@@ -79,8 +79,28 @@ export function truncate(text: string, max: number): { text: string; cut: boolea
   return { text: `${head}…[truncated ${byteLength(clean) - byteLength(head)} bytes]`, cut: true };
 }
 
+/**
+ * The common case without copying: up to LIMITS.attributes short keys with numbers, booleans and short strings, which
+ * the full check below would keep as they are. true = keep `attrs`, false = there are none, undefined = check fully.
+ */
+function withinBounds(attrs: Record<string, unknown>): boolean | undefined {
+  let count = 0;
+  let bytes = 0;
+  for (const key in attrs) {
+    if (++count > LIMITS.attributes || key.length * 3 > 200 || key.includes("\u0000")) return undefined;
+    const value = attrs[key];
+    if (typeof value === "number" || typeof value === "boolean") bytes += 8 + key.length;
+    else if (typeof value === "string" && value.length * 3 <= LIMITS.valueBytes) bytes += value.length + key.length;
+    else return undefined;
+    if (bytes > LIMITS.attributesBytes) return undefined;
+  }
+  return count > 0;
+}
+
 /** At most LIMITS.attributes keys, each value at most LIMITS.valueBytes when serialised; a marker says what was cut. */
 export function boundAttributes(attrs: Record<string, unknown>): { attrs: Record<string, unknown> | null; cut: boolean } {
+  const fits = withinBounds(attrs);
+  if (fits !== undefined) return fits ? { attrs, cut: false } : { attrs: null, cut: false };
   const keys = Object.keys(attrs);
   if (keys.length === 0) return { attrs: null, cut: false };
   const out: Record<string, unknown> = {};
@@ -123,7 +143,8 @@ export function parseTimestamp(value: unknown): number | undefined {
     return Math.floor(value * 1000); // s (Python's time.time())
   }
   if (typeof value === "string" && value !== "") {
-    if (/^\d+(\.\d+)?$/.test(value)) return parseTimestamp(Number(value));
+    // ISO-8601 dates (the usual case) start with "YYYY-", which no number does.
+    if (value.charCodeAt(4) !== 45 && /^\d+(\.\d+)?$/.test(value)) return parseTimestamp(Number(value));
     const parsed = Date.parse(value.includes(" ") && !value.includes("T") ? value.replace(" ", "T") : value);
     return Number.isNaN(parsed) ? undefined : parsed;
   }
@@ -167,42 +188,47 @@ export function finishRecord(parts: RecordParts, now: number, defaultNode: strin
   };
 }
 
+type Field = "ts" | "level" | "msg" | "node" | "traceId" | "spanId";
+
 /** Which field of a JSON line a key fills; every other key is kept as an attribute. */
-const FIELD_OF: Record<string, "ts" | "level" | "msg" | "node" | "traceId" | "spanId"> = {
-  ts: "ts",
-  time: "ts",
-  timestamp: "ts",
-  "@timestamp": "ts",
-  created: "ts",
-  asctime: "ts",
-  level: "level",
-  levelname: "level",
-  severity: "level",
-  lvl: "level",
-  "log.level": "level",
-  msg: "msg",
-  message: "msg",
-  log: "msg",
-  text: "msg",
-  node: "node",
-  host: "node",
-  hostname: "node",
-  "host.name": "node",
-  pod: "node",
-  executor: "node",
-  trace_id: "traceId",
-  traceId: "traceId",
-  span_id: "spanId",
-  spanId: "spanId",
-};
+const FIELD_OF = new Map<string, Field>(
+  Object.entries({
+    ts: "ts",
+    time: "ts",
+    timestamp: "ts",
+    "@timestamp": "ts",
+    created: "ts",
+    asctime: "ts",
+    level: "level",
+    levelname: "level",
+    severity: "level",
+    lvl: "level",
+    "log.level": "level",
+    msg: "msg",
+    message: "msg",
+    log: "msg",
+    text: "msg",
+    node: "node",
+    host: "node",
+    hostname: "node",
+    "host.name": "node",
+    pod: "node",
+    executor: "node",
+    trace_id: "traceId",
+    traceId: "traceId",
+    span_id: "spanId",
+    spanId: "spanId",
+  } satisfies Record<string, Field>),
+);
 
 /** One pass over the keys (no `delete`, which turns objects into slow dictionaries): the first non-empty value wins. */
 function split(object: Record<string, unknown>) {
-  const fields: Partial<Record<"ts" | "level" | "msg" | "node" | "traceId" | "spanId", unknown>> = {};
+  const fields: Partial<Record<Field, unknown>> = {};
   const attrs: Record<string, unknown> = {};
   for (const key in object) {
     const value = object[key];
-    const field = FIELD_OF[key];
+    // A Map: a key like "constructor" is an attribute, not a property of Object.prototype.
+    const field = FIELD_OF.get(key);
     if (field === undefined) attrs[key] = value;
     else if (fields[field] === undefined && value !== null && value !== "") fields[field] = value;
   }
@@ -220,9 +246,12 @@ export type NdjsonLine = { ok: true; record: RecordParts } | { ok: false; line: 
 /** One NDJSON line: a JSON object, or plain text. A line that starts like JSON but is not is rejected. */
 export function parseNdjsonLine(text: string, lineNumber: number): NdjsonLine | undefined {
   const line = text.endsWith("\r") ? text.slice(0, -1) : text;
-  if (line.trim() === "") return undefined;
-  const first = line.trimStart()[0];
-  if (first !== "{" && first !== "[") return { ok: true, record: textRecord(line) };
+  // "{" first (the usual line) needs no trimming to know it is JSON.
+  if (line.charCodeAt(0) !== 123) {
+    if (line.trim() === "") return undefined;
+    const first = line.trimStart()[0];
+    if (first !== "{" && first !== "[") return { ok: true, record: textRecord(line) };
+  }
   let value: unknown;
   try {
     value = JSON.parse(line);

@@ -1,11 +1,13 @@
 import { EventEmitter } from "node:events";
 import type { Kysely, Selectable } from "kysely";
+import type { Logger } from "pino";
 import type { DialectName } from "../../db/connect.ts";
 import type { RunLogsTable } from "../../db/schema.runs.ts";
 import type { Database } from "../../db/schema.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { DomainError, invalid } from "../../shared/errors.ts";
 import { fingerprintOf, normaliseMessage } from "./fingerprint.ts";
+import { createFtsIndexer } from "./logs.fts.ts";
 import {
   FLAG_CLAMPED,
   FLAG_TRUNCATED,
@@ -27,6 +29,8 @@ export interface LogsDeps {
   db: Kysely<Database>;
   dialect: DialectName;
   clock: Clock;
+  /** Where a failure of the background full-text indexer (logs.fts.ts) is reported. */
+  logger?: Pick<Logger, "error">;
 }
 
 export interface LogsQueryInput {
@@ -138,6 +142,7 @@ export function createLogsService(deps: LogsDeps) {
   const appended = new EventEmitter();
   appended.setMaxListeners(0);
   const listeners: ((run: RunRecord) => void)[] = [];
+  const fts = createFtsIndexer({ db, dialect, ...(deps.logger ? { logger: deps.logger } : {}) });
 
   function assertOpen(run: RunRecord): void {
     if (run.status !== "running" && Date.now() - Date.parse(run.endedAt ?? "") > 3_600_000) {
@@ -162,20 +167,24 @@ export function createLogsService(deps: LogsDeps) {
     const records = parts.map((p) => finishRecord(p, now, defaultNode));
     const { nodes, errors } = deltas(records, now);
     if (records.length > 0) {
+      const indexInline = await fts.indexesInline();
       await db.transaction().execute(async (tx) => {
-        const bytes = await logs.insertLogs(tx, dialect, run.id, records);
+        const bytes = await logs.insertLogs(tx, { dialect, runId: run.id, records, indexInline });
         for (const node of nodes) node.bytes = bytes.get(node.node) ?? 0;
         await logs.upsertNodes(tx, dialect, run.id, nodes);
         await logs.upsertErrors(tx, dialect, run.id, errors);
       });
+      fts.schedule();
       appended.emit(run.id);
       for (const listener of listeners) listener(run);
     }
-    return {
-      accepted: records.length,
-      clamped: records.filter((r) => r.flags & FLAG_CLAMPED).length,
-      truncated: records.filter((r) => r.flags & FLAG_TRUNCATED).length,
-    };
+    let clamped = 0;
+    let truncated = 0;
+    for (const r of records) {
+      if (r.flags & FLAG_CLAMPED) clamped++;
+      if (r.flags & FLAG_TRUNCATED) truncated++;
+    }
+    return { accepted: records.length, clamped, truncated };
   }
 
   async function ingestNdjson(run: RunRecord, text: string, defaultNode = "default"): Promise<IngestResult> {
@@ -206,6 +215,8 @@ export function createLogsService(deps: LogsDeps) {
     const order = input.order ?? "asc";
     const level = input.level ? parseLevel(input.level) : undefined;
     if (input.level && !level) throw invalid(`level "${input.level}" is not one of trace, debug, info, warn, error, fatal`);
+    // Records not in the full-text index yet are added first, so a search sees every stored record.
+    if (input.q) await fts.catchUp();
     const rows = await logs.queryLogs(db, dialect, {
       runId: run.id,
       ...(input.node ? { nodes: input.node.split(",").filter(Boolean) } : {}),
@@ -254,6 +265,8 @@ export function createLogsService(deps: LogsDeps) {
     nodes: (runId: string) => logs.listNodes(db, runId),
     topErrors: (runId: string, limit = 10) => logs.topErrors(db, runId, limit),
     count: (runId: string) => logs.countLogs(db, runId),
+    /** Stops the background indexer's timer (what it has not indexed yet, the next search or ingest indexes). */
+    stop: fts.stop,
     /** Called after records are stored (alerts on error rates evaluate). */
     onIngest(listener: (run: RunRecord) => void): void {
       listeners.push(listener);

@@ -45,10 +45,9 @@ const greatest = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "max" 
  */
 export async function insertLogs(
   db: Queryable,
-  dialect: DialectName,
-  runId: string,
-  records: LogRecordInput[],
+  batch: { dialect: DialectName; runId: string; records: LogRecordInput[]; indexInline: boolean },
 ): Promise<Map<string, number>> {
+  const { dialect, runId, records } = batch;
   const bytes = new Map<string, number>();
   if (records.length === 0) return bytes;
   const rows = JSON.stringify(
@@ -60,13 +59,16 @@ export async function insertLogs(
     }),
   );
   if (dialect === "sqlite") {
-    const before = await sql<{ max: number | null }>`select max(id) as max from run_logs`.execute(db);
-    const after = before.rows[0]?.max ?? 0;
-    await sql`insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
+    const inserted = await sql`insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
       select ${runId}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8
       from json_each(${rows}) where exists (select 1 from runs where id = ${runId})`.execute(db);
-    // The caller's transaction holds SQLite's only write lock, so every id above `after` is this batch.
-    await sql`insert into run_logs_fts (rowid, msg) select id, msg from run_logs where id > ${after}`.execute(db);
+    const n = Number(inserted.numAffectedRows ?? 0);
+    if (batch.indexInline && n > 0) {
+      // A database without 0019's deferred index (see logs.fts.ts). The caller's transaction holds SQLite's only write
+      // lock, so the batch holds the ids just below the last one inserted.
+      const after = Number(inserted.insertId ?? 0) - n;
+      await sql`insert into run_logs_fts (rowid, msg) select id, msg from run_logs where id > ${after}`.execute(db);
+    }
     return bytes;
   }
   await sql`insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
@@ -159,17 +161,43 @@ function ftsWords(q: string): string {
   return (q.match(/[\p{L}\p{N}_]+/gu) ?? []).map((w) => `"${w}"`).join(" ");
 }
 
+/**
+ * Full-text hits (all runs) up to which a search reads its rows by id: a rare word is a few lookups, while the
+ * run's own index would be walked to its end looking for matches. Above it, the run's rows are walked in time order
+ * and checked against the hits, which stops after `limit` matches.
+ */
+const FTS_BY_ID_MAX = 10_000;
+
+/** SQLite: the ids matching `words`, if there are at most FTS_BY_ID_MAX of them. */
+async function fewFtsHits(db: Queryable, words: string): Promise<number[] | undefined> {
+  const hits = await sql<{ id: number }>`select rowid as id from run_logs_fts where run_logs_fts match ${words}
+    limit ${FTS_BY_ID_MAX + 1}`.execute(db);
+  return hits.rows.length > FTS_BY_ID_MAX ? undefined : hits.rows.map((r) => r.id);
+}
+
 export async function queryLogs(db: Queryable, dialect: DialectName, query: LogQuery): Promise<Selectable<RunLogsTable>[]> {
-  let select = db.selectFrom("run_logs").selectAll().where("run_id", "=", query.runId);
+  let byId: number[] | undefined;
+  let words = "";
+  if (query.q !== undefined && query.q.trim() !== "" && dialect === "sqlite") {
+    words = ftsWords(query.q);
+    if (words === "") return [];
+    byId = await fewFtsHits(db, words);
+    if (byId?.length === 0) return [];
+  }
+  // `+run_id`: with the few hits known, SQLite reads them by id instead of walking the run's index.
+  let select = db
+    .selectFrom("run_logs")
+    .selectAll()
+    .where(byId ? sql<string>`+run_id` : sql.ref("run_id"), "=", query.runId);
   if (query.nodes?.length) select = select.where("node", "in", query.nodes);
   if (query.minSeverity !== undefined) select = select.where("severity", ">=", query.minSeverity);
   if (query.from !== undefined) select = select.where("ts", ">=", query.from);
   if (query.to !== undefined) select = select.where("ts", "<", query.to);
   if (query.q !== undefined && query.q.trim() !== "") {
     const q = query.q;
-    if (dialect === "sqlite") {
-      const words = ftsWords(q);
-      if (words === "") return [];
+    if (byId) {
+      select = select.where(sql<boolean>`id in (select value from json_each(${JSON.stringify(byId)}))`);
+    } else if (dialect === "sqlite") {
       select = select.where(sql<boolean>`id in (select rowid from run_logs_fts where run_logs_fts match ${words})`);
     } else {
       select = select.where(sql<boolean>`to_tsvector('simple', msg) @@ plainto_tsquery('simple', ${q})`);

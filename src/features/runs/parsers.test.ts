@@ -79,6 +79,18 @@ describe("log record bounds", () => {
     expect(parseNdjsonLine('{"msg": oops', 4)).toEqual({ ok: false, line: 4, reason: expect.stringMatching(/not valid JSON/) });
     const parsed = parseNdjsonLine('{"message":"hi","levelname":"ERROR","hostname":"w1","rank":3}', 1);
     expect(parsed).toMatchObject({ ok: true, record: { msg: "hi", level: "error", node: "w1", attrs: { rank: 3 } } });
+    // Keys that are also names on Object.prototype are fields like any other.
+    const proto = parseNdjsonLine('  {"msg":"x","constructor":"c","toString":1}', 2);
+    expect(proto).toMatchObject({ ok: true, record: { msg: "x", attrs: { constructor: "c", toString: 1 } } });
+  });
+
+  it("keeps attributes within the bounds as they are, and cuts a long one among short ones", () => {
+    const small = { rank: 3, ok: true, host: "w1", "exception.type": "ValueError" };
+    expect(boundAttributes(small)).toEqual({ attrs: small, cut: false });
+    expect(boundAttributes({})).toEqual({ attrs: null, cut: false });
+    const { attrs, cut } = boundAttributes({ ...small, big: "x".repeat(LIMITS.valueBytes + 1) });
+    expect(cut).toBe(true);
+    expect(attrs).toMatchObject({ ...small, big: expect.stringContaining("…[truncated 1 bytes]") });
   });
 });
 
