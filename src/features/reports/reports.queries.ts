@@ -11,8 +11,8 @@ import type { ReportRunRecord, RunPage } from "./reports.types.ts";
 import { baseOf, compareRuns, computeCaseLists, LIST_CUT, presentCase } from "./run-page.ts";
 import * as cases from "./test-cases.store.ts";
 
+export { FAILED } from "./reports.types.ts";
 export { label, presentCase } from "./run-page.ts";
-export { FAILED } from "./test-cases.store.ts";
 
 /** Name-index chunks read per query while searching: a common name fills a page from the first few. */
 const CHUNKS_PER_READ = 4;
@@ -63,7 +63,7 @@ export function createReportQueries(deps: { db: Kysely<Database>; reports: Repor
     const stored = saved?.startsWith(store.PAGE_PREFIX) ? `{${saved.slice(store.PAGE_PREFIX.length)}` : null;
     const base = await baseOf(db, run, deps.defaultBranch);
     if (stored && storedBase(stored) === (base?.id ?? null)) return { json: stored, base: base?.id ?? null };
-    const lists = stored ? (JSON.parse(stored) as RunPage) : await computeCaseLists(db, run.id);
+    const lists = stored ? (JSON.parse(stored) as RunPage) : await computeCaseLists(db, run);
     const fresh: RunPage = {
       failures: lists.failures,
       flaky: lists.flaky,
@@ -89,7 +89,7 @@ export function createReportQueries(deps: { db: Kysely<Database>; reports: Repor
     const json =
       run.status === "complete"
         ? (await page(run)).json
-        : JSON.stringify({ ...(await computeCaseLists(db, run.id)), comparison: null });
+        : JSON.stringify({ ...(await computeCaseLists(db, run)), comparison: null });
     return `${presented.slice(0, -1)},${json.slice(1)}`;
   }
 

@@ -5,6 +5,7 @@ import { conflict, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import type { Comparison, CreateReportRunBody, ReportFile, ReportRun } from "../../shared/reports.api.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
+import * as keys from "./case-keys.store.ts";
 import { completeCoverage } from "./coverage.complete.ts";
 import type { ReportFormat } from "./parsers/parser.types.ts";
 import { summarise } from "./reports.complete.ts";
@@ -114,9 +115,10 @@ export function createReportsService(deps: ReportsDeps) {
   /** Computes totals, merged coverage and patch coverage; completing again recomputes. */
   async function complete(id: string): Promise<ReportRun> {
     const run = await record(id);
+    // The keys first: the comparison with the base and the flaky probes read them.
+    const duplicated = await keys.storeRunKeys(db, run.id);
     const counts = await cases.countByStatus(db, run.id);
     const coverage = await completeCoverage(db, run);
-    const duplicated = await cases.duplicatedFlakyKeys(db, run.id);
     const summary = summarise({
       counts,
       coverage: coverage.totals,
@@ -124,7 +126,7 @@ export function createReportsService(deps: ReportsDeps) {
       duplicatesFlaky: duplicated.length,
     });
     const at = clock.now().toISOString();
-    const lists = await computeCaseLists(db, run.id);
+    const lists = await computeCaseLists(db, run, duplicated);
     const done = { ...run, status: "complete" as const, summary };
     const comparison = await compareRuns(db, done, await baseOf(db, done, deps.defaultBranch ?? "main"));
     await store.completeRun(db, run.id, { summary, page: { ...lists, comparison }, at });

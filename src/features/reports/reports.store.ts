@@ -264,12 +264,16 @@ export async function keysWithStatus(
     .execute();
 }
 
-/** The last outcomes of one test in a project's completed runs (optionally of one branch), newest first. */
+/**
+ * The last outcomes of one test in a project's completed runs (optionally of one branch), newest first: the project's
+ * runs newest first, each probed for the key in `test_case_keys` (its primary key), until `limit` outcomes are found.
+ */
 export async function testHistory(db: Queryable, filter: { projectId: string; testKey: string; branch?: string; limit: number }) {
   let query = db
-    .selectFrom("test_cases as c")
-    .innerJoin("report_runs as r", "r.id", "c.run_id")
-    .innerJoin("report_files as f", "f.id", "c.file_id")
+    .selectFrom("report_runs as r")
+    .innerJoin("test_case_keys as k", (join) => join.onRef("k.run_id", "=", "r.id").on("k.test_key", "=", filter.testKey))
+    .innerJoin("report_files as f", "f.id", "k.file_id")
+    .innerJoin("test_cases as c", (join) => join.onRef("c.file_id", "=", "k.file_id").onRef("c.seq", "=", "k.seq"))
     .select([
       "r.id as run_id",
       "r.commit_sha",
@@ -281,7 +285,6 @@ export async function testHistory(db: Queryable, filter: { projectId: string; te
       "c.name",
       "c.classname",
     ])
-    .where("c.test_key", "=", filter.testKey)
     .where("r.project_id", "=", filter.projectId)
     .where("r.status", "=", "complete")
     .where("f.status", "=", "stored")

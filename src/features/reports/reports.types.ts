@@ -1,4 +1,5 @@
 import type { Comparison, PatchDiff, ReportSummary, TestCase } from "../../shared/reports.api.ts";
+import type { CaseStatus } from "./parsers/parser.types.ts";
 
 export interface ReportRunRecord {
   id: string;
@@ -73,3 +74,8 @@ export interface RunPage {
   /** The comparison with the base the run had when it was computed; recomputed when the base changes. */
   comparison: Comparison;
 }
+
+/** The statuses of a failing case. */
+export const FAILED = ["failed", "errored"];
+/** Every status a case can have (the Record makes the compiler check that none is missing). */
+export const STATUSES = Object.keys({ passed: 1, failed: 1, errored: 1, skipped: 1, flaky: 1 } satisfies Record<CaseStatus, 1>);

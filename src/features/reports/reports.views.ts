@@ -7,8 +7,8 @@ import type { ProjectsService } from "../projects/projects.service.ts";
 import type { ReportsService } from "./reports.service.ts";
 import * as store from "./reports.store.ts";
 import type { ReportRunRecord } from "./reports.types.ts";
+import { FAILED } from "./reports.types.ts";
 import { label } from "./run-page.ts";
-import { FAILED } from "./test-cases.store.ts";
 
 export interface CommitKindVerdict {
   kind: string;

@@ -1,8 +1,9 @@
 import type { Kysely } from "kysely";
 import type { Database, TestCasesTable } from "../../db/schema.ts";
 import type { Comparison, TestCase } from "../../shared/reports.api.ts";
+import * as keys from "./case-keys.store.ts";
 import * as store from "./reports.store.ts";
-import type { ReportRunRecord, RunPage } from "./reports.types.ts";
+import { FAILED, type ReportRunRecord, type RunPage } from "./reports.types.ts";
 import * as cases from "./test-cases.store.ts";
 
 const FIRST_FAILURES = 25;
@@ -103,15 +104,23 @@ export async function compareRuns(
     base: { runId: base.id, commitSha: base.commitSha, branch: base.branch },
     newFailures: distinctLabels(await cases.failingNotFailingIn(db, run.id, base.id)),
     fixed: distinctLabels(await cases.fixedIn(db, base.id, run.id)),
-    ...(await cases.countAddedRemoved(db, run.id, base.id)),
+    ...(await keys.countAddedRemoved(db, run.id, base.id)),
     coverageDelta: nowPct != null && thenPct != null ? Math.round((nowPct - thenPct) * 100) / 100 : null,
   };
 }
 
-/** Failures (not counting tests that also passed), flaky (marked, or failed and passed in this run) and the slowest. */
-export async function computeCaseLists(db: Kysely<Database>, runId: string): Promise<Omit<RunPage, "comparison">> {
-  const duplicated = new Set(await cases.duplicatedFlakyKeys(db, runId));
-  const failing = await cases.casesWithStatus(db, runId, cases.FAILED, FAILING_SCANNED);
+/**
+ * Failures (not counting tests that also passed), flaky (marked, or failed and passed in this run) and the slowest.
+ * `duplicated` (the keys that both passed and failed) when the caller already has them.
+ */
+export async function computeCaseLists(
+  db: Kysely<Database>,
+  run: { id: string; status: string },
+  duplicatedKeys?: string[],
+): Promise<Omit<RunPage, "comparison">> {
+  const runId = run.id;
+  const duplicated = new Set(duplicatedKeys ?? (await keys.duplicatedFlakyKeys(db, run)));
+  const failing = await cases.casesWithStatus(db, runId, FAILED, FAILING_SCANNED);
   const marked = await cases.casesWithStatus(db, runId, ["flaky"], FLAKY_MARKED);
   return {
     failures: failing

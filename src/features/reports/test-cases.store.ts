@@ -1,13 +1,12 @@
 import { SqliteAdapter, sql } from "kysely";
+import { insertRows } from "../../db/insert-rows.ts";
 import type { Queryable, TestCasesTable } from "../../db/schema.ts";
-import type { CaseStatus } from "./parsers/parser.types.ts";
 import type { CaseRow } from "./reports.types.ts";
 
 /** Rows per INSERT: one statement shape (prepared once) and well under SQLite's 32766 bound parameters (15 columns). */
 export const CASE_BATCH = 400;
-export const FAILED = ["failed", "errored"];
-/** Every status a case can have (the Record makes the compiler check that none is missing). */
-const STATUSES = Object.keys({ passed: 1, failed: 1, errored: 1, skipped: 1, flaky: 1 } satisfies Record<CaseStatus, 1>);
+
+import { FAILED, STATUSES } from "./reports.types.ts";
 
 const nextTick = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -22,40 +21,44 @@ export async function storedFileIds(db: Queryable, runId: string): Promise<strin
   return (await storedFiles(db, runId).orderBy("id").execute()).map((r) => r.id);
 }
 
+const CASE_COLUMNS = [
+  "file_id",
+  "run_id",
+  "seq",
+  "test_key",
+  "suite",
+  "classname",
+  "name",
+  "file",
+  "duration_ms",
+  "status",
+  "message",
+  "stack",
+  "system_out",
+  "system_err",
+  "reruns",
+] as const satisfies readonly (keyof TestCasesTable)[];
+const NAME_COLUMNS = ["file_id", "first_seq", "last_seq", "names"] as const;
+
 /**
  * Inserts one batch of a file's cases (consecutive seqs) in statements of CASE_BATCH rows, each with its line in the name
  * search index. Callers wrap several batches in one transaction.
  */
 export async function insertCaseBatch(db: Queryable, fileId: string, runId: string, cases: CaseRow[]): Promise<void> {
   for (let i = 0; i < cases.length; i += CASE_BATCH) {
-    const slice = cases.slice(i, i + CASE_BATCH);
-    const first = slice[0];
-    const last = slice[slice.length - 1];
-    if (!first || !last) continue;
-    await db
-      .insertInto("test_cases")
-      .values(
-        slice.map((c) => ({
-          file_id: fileId,
-          run_id: runId,
-          seq: c.seq,
-          test_key: c.testKey,
-          suite: c.suite,
-          classname: c.classname,
-          name: c.name,
-          file: c.file,
-          duration_ms: c.durationMs,
-          status: c.status,
-          message: c.message,
-          stack: c.stack,
-          system_out: c.systemOut,
-          system_err: c.systemErr,
-          reruns: c.reruns,
-        })),
-      )
-      .execute();
-    const names = slice.map((c) => `${searchText(c.classname)}\t${searchText(c.name)}`).join("\n");
-    await db.insertInto("test_case_names").values({ file_id: fileId, first_seq: first.seq, last_seq: last.seq, names }).execute();
+    const end = Math.min(cases.length, i + CASE_BATCH);
+    const params: unknown[] = [];
+    let names = "";
+    for (let j = i; j < end; j++) {
+      const c = cases[j] as CaseRow;
+      params.push(fileId, runId, c.seq, c.testKey, c.suite, c.classname, c.name, c.file, c.durationMs, c.status);
+      params.push(c.message, c.stack, c.systemOut, c.systemErr, c.reruns);
+      names += `${j === i ? "" : "\n"}${searchText(c.classname)}\t${searchText(c.name)}`;
+    }
+    await insertRows(db, { table: "test_cases", columns: CASE_COLUMNS, rows: end - i, params });
+    const first = (cases[i] as CaseRow).seq;
+    const last = (cases[end - 1] as CaseRow).seq;
+    await insertRows(db, { table: "test_case_names", columns: NAME_COLUMNS, rows: 1, params: [fileId, first, last, names] });
   }
 }
 
@@ -249,131 +252,45 @@ export async function slowestCases(db: Queryable, runId: string, limit: number) 
   return rows;
 }
 
-/** Keys that both passed and failed in the run (shards, retries, reruns): found from the few failing rows. */
-export async function duplicatedFlakyKeys(db: Queryable, runId: string): Promise<string[]> {
-  const rows = await db
-    .selectFrom("test_cases as f")
-    .select("f.test_key")
-    .distinct()
-    .where("f.file_id", "in", storedFiles(db, runId))
-    .where("f.status", "in", FAILED)
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom("test_cases as p")
-          .select("p.seq")
-          .whereRef("p.test_key", "=", "f.test_key")
-          .where("p.run_id", "=", runId)
-          .where("p.status", "=", "passed")
-          .where("p.file_id", "in", storedFiles(db, runId)),
-      ),
-    )
-    .execute();
-  return rows.map((r) => r.test_key);
-}
+/** `test_case_keys` rows of a completed run for the key of the outer row `alias` (a probe on its primary key). */
+const keysOfRun = (db: Queryable, runId: string, alias: "a" | "b") =>
+  db
+    .selectFrom("test_case_keys as k")
+    .select("k.seq")
+    .where("k.run_id", "=", runId)
+    .where("k.test_key", "=", sql.ref<string>(`${alias}.test_key`));
 
-/** Failing rows of `runId` whose test did not fail in `baseId` (new failures), in page order (sorted here: an ORDER BY makes the planner walk the primary key). */
+/**
+ * Failing rows of `runId` whose test did not fail in the completed run `baseId` (new failures), in page order (sorted
+ * here: an ORDER BY makes the planner walk the primary key).
+ */
 export async function failingNotFailingIn(db: Queryable, runId: string, baseId: string) {
   return db
     .selectFrom("test_cases as a")
     .select(["a.file_id", "a.seq", "a.test_key", "a.classname", "a.name"])
     .where("a.file_id", "in", storedFiles(db, runId))
     .where("a.status", "in", FAILED)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom("test_cases as b")
-            .select("b.seq")
-            .whereRef("b.test_key", "=", "a.test_key")
-            .where("b.run_id", "=", baseId)
-            .where("b.status", "in", FAILED)
-            .where("b.file_id", "in", storedFiles(db, baseId)),
-        ),
-      ),
-    )
+    .where(({ not, exists }) => not(exists(keysOfRun(db, baseId, "a").where("k.status", "in", FAILED))))
     .execute()
     .then((rows) => rows.sort(byPosition));
 }
 
-/** Failing rows of `baseId` whose test passed and never failed in `runId` (fixed), in page order (sorted here: an ORDER BY makes the planner walk the primary key). */
+/**
+ * Failing rows of `baseId` whose test passed and never failed in the completed run `runId` (fixed), in page order
+ * (sorted here: an ORDER BY makes the planner walk the primary key).
+ */
 export async function fixedIn(db: Queryable, baseId: string, runId: string) {
   return db
     .selectFrom("test_cases as b")
     .select(["b.file_id", "b.seq", "b.test_key", "b.classname", "b.name"])
     .where("b.file_id", "in", storedFiles(db, baseId))
     .where("b.status", "in", FAILED)
-    .where(({ and, not, exists, selectFrom }) =>
+    .where(({ and, not, exists }) =>
       and([
-        exists(
-          selectFrom("test_cases as p")
-            .select("p.seq")
-            .whereRef("p.test_key", "=", "b.test_key")
-            .where("p.run_id", "=", runId)
-            .where("p.status", "=", "passed")
-            .where("p.file_id", "in", storedFiles(db, runId)),
-        ),
-        not(
-          exists(
-            selectFrom("test_cases as f")
-              .select("f.seq")
-              .whereRef("f.test_key", "=", "b.test_key")
-              .where("f.run_id", "=", runId)
-              .where("f.status", "in", FAILED)
-              .where("f.file_id", "in", storedFiles(db, runId)),
-          ),
-        ),
+        exists(keysOfRun(db, runId, "b").where("k.status", "=", "passed")),
+        not(exists(keysOfRun(db, runId, "b").where("k.status", "in", FAILED))),
       ]),
     )
     .execute()
     .then((rows) => rows.sort(byPosition));
-}
-
-/** Test keys read per statement when comparing two runs: a few ms each, so no statement holds the DB long. */
-export const KEY_STEP = 2500;
-
-/** Every stored case's test key of a run, KEY_STEP at a time from the covering index, the event loop running between. */
-async function* keysOf(db: Queryable, runId: string): AsyncGenerator<string[]> {
-  for (const fileId of await storedFileIds(db, runId)) {
-    for (const status of STATUSES) {
-      let afterSeq = -1;
-      for (;;) {
-        const rows = await db
-          .selectFrom("test_cases")
-          .select(["seq", "test_key"])
-          .where("file_id", "=", fileId)
-          .where("status", "=", status)
-          .where("seq", ">", afterSeq)
-          .orderBy("seq")
-          .limit(KEY_STEP)
-          .execute();
-        const last = rows.at(-1);
-        if (!last) break;
-        afterSeq = last.seq;
-        yield rows.map((r) => r.test_key);
-        await nextTick();
-        if (rows.length < KEY_STEP) break;
-      }
-    }
-  }
-}
-
-/**
- * How many distinct tests `runId` has that `baseId` has not (added), and the reverse (removed). One `EXCEPT` per
- * direction over two 200k-case runs held the one SQLite connection (and every other request) for 0.3–3.5 s, and a
- * lookup per key on `(test_key, run_id)` reads random index pages (~10× the time in all). Both runs' keys are read
- * instead in slices from the covering index, in order; the base's are held in memory (~100 bytes a test) and each of
- * the run's is checked against them.
- */
-export async function countAddedRemoved(db: Queryable, runId: string, baseId: string) {
-  const inRun = new Map<string, boolean>();
-  for await (const keys of keysOf(db, baseId)) for (const key of keys) inRun.set(key, false);
-  const added = new Set<string>();
-  for await (const keys of keysOf(db, runId)) {
-    for (const key of keys) {
-      if (inRun.has(key)) inRun.set(key, true);
-      else added.add(key);
-    }
-  }
-  let removed = 0;
-  for (const seen of inRun.values()) if (!seen) removed++;
-  return { added: added.size, removed };
 }

@@ -70,28 +70,31 @@ const NOT_RUN = new Set(["notrun", "skipped", "disabled", "ignored"]);
 
 /** Collects one <testcase> while its events stream by; `finish()` turns it into the record. */
 export class CaseBuilder {
-  private readonly counts: Record<ResultKind, number> = {
-    failure: 0,
-    error: 0,
-    skipped: 0,
-    flaky: 0,
-    rerunFailure: 0,
-    rerunError: 0,
-  };
+  /** Made on the first result element: most cases passed and have none (one object less per case to collect). */
+  private counts: Record<ResultKind, number> | undefined;
   private readonly first: Partial<Record<Slot, FirstResult>> = {};
-  readonly systemOut: CappedText;
-  readonly systemErr: CappedText;
+  /** Made when the case has one (a few percent of cases do). */
+  private systemOut: CappedText | undefined;
+  private systemErr: CappedText | undefined;
 
   constructor(
     private readonly attributes: Record<string, string>,
     private readonly options: { suite: string[]; cap: number },
-  ) {
-    this.systemOut = new CappedText(options.cap);
-    this.systemErr = new CappedText(options.cap);
+  ) {}
+
+  /** Where the case's system-out or system-err text goes. */
+  output(element: "system-out" | "system-err"): CappedText {
+    if (element === "system-out") {
+      this.systemOut ??= new CappedText(this.options.cap);
+      return this.systemOut;
+    }
+    this.systemErr ??= new CappedText(this.options.cap);
+    return this.systemErr;
   }
 
   /** Records a result element; returns where its body text goes, or undefined when it is not the first of its slot. */
   addResult(kind: ResultKind, attributes: Record<string, string>): CappedText | undefined {
+    this.counts ??= { failure: 0, error: 0, skipped: 0, flaky: 0, rerunFailure: 0, rerunError: 0 };
     this.counts[kind] += 1;
     const slot = slotOf(kind);
     if (this.first[slot]) return undefined;
@@ -105,12 +108,18 @@ export class CaseBuilder {
   }
 
   private status(): CaseStatus {
+    if (!this.counts) return this.notRun() ? "skipped" : "passed";
     const { failure, error, skipped, flaky, rerunFailure, rerunError } = this.counts;
     if (failure + rerunFailure > 0) return "failed";
     if (error + rerunError > 0) return "errored";
     if (flaky > 0) return "flaky";
     if (skipped > 0) return "skipped";
-    return NOT_RUN.has(this.attributes.status?.toLowerCase() ?? "") ? "skipped" : "passed";
+    return this.notRun() ? "skipped" : "passed";
+  }
+
+  private notRun(): boolean {
+    const status = this.attributes.status;
+    return status !== undefined && NOT_RUN.has(status.toLowerCase());
   }
 
   finish(): ParsedTestCase {
@@ -131,9 +140,9 @@ export class CaseBuilder {
       status,
       message: message === null ? null : capText(message, cap),
       stack: slot === "skipped" ? null : body,
-      systemOut: this.systemOut.value(),
-      systemErr: this.systemErr.value(),
-      reruns: this.counts.flaky + this.counts.rerunFailure + this.counts.rerunError,
+      systemOut: this.systemOut?.value() ?? null,
+      systemErr: this.systemErr?.value() ?? null,
+      reruns: this.counts ? this.counts.flaky + this.counts.rerunFailure + this.counts.rerunError : 0,
     };
   }
 }

@@ -8,7 +8,7 @@ import {
   type ParserLimits,
   ReportParseError,
 } from "./parser.types.ts";
-import { type XmlEvent, xmlEvents } from "./xml.stream.ts";
+import { pushChunks, XmlPush, type XmlSink } from "./xml.stream.ts";
 
 const MAX_WARNINGS = 50;
 
@@ -49,7 +49,9 @@ function declaredTotals(attributes: Record<string, string>): JUnitFileSummary["d
 }
 
 /** Turns XML events into test cases; one instance per file. */
-class JUnitReader {
+class JUnitReader implements XmlSink {
+  /** Set right after construction: text is wanted only while a body is being read, and errors need the position. */
+  push: XmlPush | undefined;
   private readonly frames: SuiteFrame[] = [{ depth: 0, path: [], go: false, held: new Map(), order: [] }];
   private current: OpenCase | undefined;
   private target: { sink: CappedText; depth: number } | undefined;
@@ -69,18 +71,14 @@ class JUnitReader {
     if (this.warnings.length < MAX_WARNINGS) this.warnings.push(message);
   }
 
-  handle(event: XmlEvent): void {
-    switch (event.kind) {
-      case "open":
-        this.open(event);
-        return;
-      case "text":
-        if (this.target && event.depth === this.target.depth) this.target.sink.append(event.text);
-        return;
-      case "close":
-        this.close(event.depth);
-        return;
-    }
+  text(text: string, depth: number): void {
+    if (this.target && depth === this.target.depth) this.target.sink.append(text);
+  }
+
+  /** Where text goes from now on; saxes skips text altogether while there is nowhere for it to go. */
+  private setTarget(target: { sink: CappedText; depth: number } | undefined): void {
+    this.target = target;
+    this.push?.wantText(target !== undefined);
   }
 
   takeBatch(): ParsedTestCase[] {
@@ -95,22 +93,21 @@ class JUnitReader {
     return frame;
   }
 
-  private open(event: Extract<XmlEvent, { kind: "open" }>): void {
-    const { name, attributes, depth } = event;
+  open(name: string, attributes: Record<string, string>, depth: number): void {
     if (!this.rootSeen) {
       if (name !== "testsuites" && name !== "testsuite") {
         throw new ReportParseError({
           format: "junit",
           message: `not a JUnit report: root element <${name}>`,
-          line: event.line,
-          column: event.column,
+          line: this.push?.line ?? null,
+          column: this.push?.column ?? null,
         });
       }
       this.rootSeen = true;
       this.declared = declaredTotals(attributes);
     }
     if (this.current) {
-      this.openInCase(this.current, event);
+      this.openInCase(this.current, name, attributes, depth);
       return;
     }
     if (name === "testsuite") {
@@ -134,30 +131,29 @@ class JUnitReader {
   }
 
   /** Inside a <testcase>: results and case-level system-out/err; <properties> and anything unknown are passed over. */
-  private openInCase(current: OpenCase, event: Extract<XmlEvent, { kind: "open" }>): void {
-    const relative = event.depth - current.depth;
-    if (relative === 2 && event.name === "stackTrace" && current.rerunBody) {
-      this.target = { sink: current.rerunBody, depth: event.depth };
+  private openInCase(current: OpenCase, name: string, attributes: Record<string, string>, depth: number): void {
+    const relative = depth - current.depth;
+    if (relative === 2 && name === "stackTrace" && current.rerunBody) {
+      this.setTarget({ sink: current.rerunBody, depth });
       return;
     }
     if (relative !== 1) return;
-    if (event.name === "system-out" || event.name === "system-err") {
-      const sink = event.name === "system-out" ? current.builder.systemOut : current.builder.systemErr;
-      this.target = { sink, depth: event.depth };
+    if (name === "system-out" || name === "system-err") {
+      this.setTarget({ sink: current.builder.output(name), depth });
       return;
     }
-    const kind = resultKind(event.name);
+    const kind = resultKind(name);
     if (!kind) return;
-    const body = current.builder.addResult(kind, event.attributes);
+    const body = current.builder.addResult(kind, attributes);
     if (kind === "failure" || kind === "error" || kind === "skipped") {
-      if (body) this.target = { sink: body, depth: event.depth };
+      if (body) this.setTarget({ sink: body, depth });
     } else {
       current.rerunBody = body;
     }
   }
 
-  private close(depth: number): void {
-    if (this.target && depth === this.target.depth) this.target = undefined;
+  close(_name: string, depth: number): void {
+    if (this.target && depth === this.target.depth) this.setTarget(undefined);
     const current = this.current;
     if (current) {
       if (depth === current.depth + 1) current.rerunBody = undefined;
@@ -239,13 +235,13 @@ export async function* parseJUnit(
 ): AsyncGenerator<ParsedTestCase[], JUnitFileSummary> {
   const resolved: ParserLimits = { ...DEFAULT_LIMITS, ...limits };
   const reader = new JUnitReader(resolved);
-  const events = xmlEvents(source, {
-    format: "junit",
-    maxDepth: resolved.maxDepth,
-    onWarning: (message) => reader.warn(message),
-  });
-  for await (const batch of events) {
-    for (const event of batch) reader.handle(event);
+  const push = new XmlPush(
+    { format: "junit", maxDepth: resolved.maxDepth, onWarning: (message) => reader.warn(message) },
+    reader,
+  );
+  reader.push = push;
+  push.wantText(false);
+  for await (const _ of pushChunks(source, push, "junit")) {
     const cases = reader.takeBatch();
     if (cases.length > 0) yield cases;
   }

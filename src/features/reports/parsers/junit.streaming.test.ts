@@ -120,6 +120,21 @@ describe("parseJUnit encodings and text", () => {
     expect(summary.warnings).toEqual(["removed control characters that XML does not allow"]);
   });
 
+  it("removes them from attributes and CDATA too, however the file is cut into chunks", async () => {
+    const xml =
+      '<testsuite name="s\u0007uite"><testcase classname="pkg.\u0001T" name="beep\u0007">' +
+      '<failure message="bell \u0007 rang">at x\u0000</failure><system-err><![CDATA[err\u001b[0m]]></system-err>' +
+      '</testcase><testcase name="clean"/></testsuite>';
+    for (const size of [3, 1000]) {
+      const { cases, summary } = await collect(parseJUnit(chunked(xml, size)));
+      expect(cases.map((c) => [c.suite, c.classname, c.name, c.message, c.stack, c.systemErr])).toEqual([
+        [["suite"], "pkg.T", "beep", "bell  rang", "at x", "err[0m"],
+        [["suite"], null, "clean", null, null, null],
+      ]);
+      expect(summary.warnings).toEqual(["removed control characters that XML does not allow"]);
+    }
+  });
+
   it("reads durations from time in seconds, Bazel's duration, and leaves them null when missing or unreadable", async () => {
     const xml = `<testsuite>
       <testcase name="a" time="0.000123456"/><testcase name="b" time="0"/><testcase name="c"/>
