@@ -304,6 +304,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await http.register(runs.otlpRoutes);
   await http.register(flags.ofrepRoutes);
   http.addHook("onClose", flags.close);
+  // The background full-text indexer of run logs: no timer may touch the database after it closes.
+  http.addHook("onClose", async () => runs.logs.stop());
   http.addHook("preClose", async () => live.close());
   registerStaticWeb(http);
 

@@ -17,6 +17,8 @@ import * as deploymentLinks from "./migrations/0015_deployment_links.ts";
 import * as runsRetention from "./migrations/0016_runs_retention.ts";
 import * as flagsSchedule from "./migrations/0017_flags_schedule.ts";
 import * as coverageUncovered from "./migrations/0018_coverage_uncovered.ts";
+import * as runsPerf from "./migrations/0019_runs_perf.ts";
+import * as reportsPerf from "./migrations/0020_reports_perf.ts";
 import type { Database } from "./schema.ts";
 
 // Listed in code (not read from a folder) so the same migrations run from source, a bundle or a test.
@@ -39,6 +41,8 @@ const migrations: Record<string, Migration> = {
   "0016_runs_retention": runsRetention,
   "0017_flags_schedule": flagsSchedule,
   "0018_coverage_uncovered": coverageUncovered,
+  "0019_runs_perf": runsPerf,
+  "0020_reports_perf": reportsPerf,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
