@@ -68,6 +68,7 @@ export function createDeliverHandler(deps: DeliverDeps): JobHandler {
       targetUrl: payload.targetUrl,
       context: config.context ?? `stagegate/${payload.kind}`,
       ref: payload.ref,
+      ...(payload.coverage !== undefined ? { coverage: payload.coverage } : {}),
     };
     try {
       await clients[config.provider].postStatus(config, request, { signal, timeoutMs: policy.timeoutMs });

@@ -104,6 +104,7 @@ export function createCommitStatusService(deps: CommitStatusDeps) {
     const config = await deps.configFor(projectId);
     if (!config) return;
     const { state, description } = statusFor(run);
+    const coverage = run.summary?.coverage?.lines.pct;
     const at = clock.now();
     const delivery: DeliveryRecord = {
       id: newId("csd", at.getTime()),
@@ -128,6 +129,7 @@ export function createCommitStatusService(deps: CommitStatusDeps) {
       state,
       description,
       targetUrl: `${publicUrl}/api/v1/report-runs/${encodeURIComponent(run.id)}`,
+      ...(typeof coverage === "number" ? { coverage } : {}),
     };
     // The row and the job commit together: a delivery is never recorded without a job to carry it, nor the reverse.
     await db.transaction().execute(async (tx) => {

@@ -59,6 +59,8 @@ export interface StatusRequest {
   context: string;
   /** Branch or tag; GitLab attaches the status to that ref's pipeline. GitHub has no such field. */
   ref?: string;
+  /** Line coverage in percent: GitLab shows it with the pipeline (`coverage`, a float). GitHub has no such field. */
+  coverage?: number;
 }
 
 export interface PostOptions {
@@ -101,5 +103,7 @@ export const DeliverPayloadSchema = Type.Object({
   state: Type.Union([Type.Literal("success"), Type.Literal("failure"), Type.Literal("error"), Type.Literal("pending")]),
   description: Type.String(),
   targetUrl: Type.String(),
+  /** Optional: jobs queued before it was added carry none. */
+  coverage: Type.Optional(Type.Number()),
 });
 export type DeliverPayload = Static<typeof DeliverPayloadSchema>;

@@ -88,6 +88,14 @@ describe("GitLab commit status client", () => {
     expect(commit.message).toContain("404 Commit Not Found");
   });
 
+  it("sends the line coverage as GitLab's coverage field when the run has one, and no field when it has none", async () => {
+    await gitlabClient.postStatus(config, { ...request, coverage: 84.25 });
+    expect(JSON.parse(gitlab.requests[0]?.body ?? "")).toMatchObject({ coverage: 84.25 });
+    expect(gitlab.statuses[0]).toMatchObject({ coverage: 84.25 });
+    await gitlabClient.postStatus(config, request);
+    expect(JSON.parse(gitlab.requests[1]?.body ?? "")).not.toHaveProperty("coverage");
+  });
+
   it("cuts a long description to the 255 characters GitLab accepts", async () => {
     await gitlabClient.postStatus(config, { ...request, description: "y".repeat(400) });
     expect(Array.from(String(gitlab.statuses[0]?.description))).toHaveLength(255);

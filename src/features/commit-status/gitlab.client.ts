@@ -24,7 +24,7 @@ export function gitlabState(state: CommitState): GitlabState {
 
 /**
  * GitLab "Set the pipeline status of a commit": `POST /projects/:id/statuses/:sha` with
- * `{state, name, target_url, description, ref?}`; 201 on success. `:id` is the numeric id or the URL-encoded path
+ * `{state, name, target_url, description, ref?, coverage?}`; 201 on success. `:id` is the numeric id or the URL-encoded path
  * (`group%2Frepo`). https://docs.gitlab.com/api/commits/#set-the-pipeline-status-of-a-commit
  */
 export const gitlabClient: CommitStatusClient = {
@@ -45,6 +45,7 @@ export const gitlabClient: CommitStatusClient = {
           target_url: request.targetUrl,
           description: truncate(request.description, GITLAB_DESCRIPTION_MAX),
           ...(request.ref ? { ref: request.ref } : {}),
+          ...(request.coverage !== undefined ? { coverage: request.coverage } : {}),
         },
       },
       options,

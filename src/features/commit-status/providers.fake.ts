@@ -178,7 +178,7 @@ export function startGitlabFake(options: {
       started_at: null,
       finished_at: new Date().toISOString(),
       allow_failure: false,
-      coverage: null,
+      coverage: typeof body.coverage === "number" ? body.coverage : null,
       pipeline_id: 1,
       author: { id: 28, username: "stagegate-bot", name: "Stagegate", state: "active" },
     };
