@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = pino({ level: config.LOG_LEVEL });
-  const db = connect(config.DATABASE_URL, { checkpointMs: config.SQLITE_CHECKPOINT_MS });
+  const db = connect(config.DATABASE_URL);
   const applied = await migrateToLatest(db.kysely);
   logger.info({ database: db.describe, migrations: applied }, "database ready");
 

@@ -38,11 +38,8 @@ export async function startBenchApp(env: Record<string, string> = {}): Promise<B
     }
   };
   try {
-    // SQLITE_CHECKPOINT_MS from the environment is a bench knob too (0: checkpoints inside commits, SQLite's default).
-    const knobs = process.env.SQLITE_CHECKPOINT_MS ? { SQLITE_CHECKPOINT_MS: process.env.SQLITE_CHECKPOINT_MS } : {};
-    const config = loadConfig({ ...knobs, ...env, LOG_LEVEL: "silent", STAGEGATE_DEMO: "0", DATA_DIR: dir });
-    // As main.ts opens it: the WAL checkpointed from a worker thread (SQLITE_CHECKPOINT_MS).
-    db = await testDb("sqlite", dir, { checkpointMs: config.SQLITE_CHECKPOINT_MS });
+    db = await testDb("sqlite", dir);
+    const config = loadConfig({ ...env, LOG_LEVEL: "silent", STAGEGATE_DEMO: "0", DATA_DIR: dir });
     app = await buildApp({ config, db, logger: pino({ level: "silent" }) });
     const token = await app.services.tokens.bootstrapAdmin();
     if (!token) throw new Error("bootstrapAdmin returned no token on a fresh database");

@@ -37,11 +37,6 @@ export const ConfigSchema = Type.Object({
     ],
     { default: "info" },
   ),
-  SQLITE_CHECKPOINT_MS: Type.Integer({
-    minimum: 0,
-    default: 1000,
-    description: "SQLite: checkpoint the WAL from a background thread this often (0: inside commits, SQLite's default)",
-  }),
   BODY_LIMIT_BYTES: Type.Integer({ minimum: 1024, default: 10 * 1024 * 1024, description: "Max JSON/YAML body" }),
   JOB_POLL_MS: Type.Integer({ minimum: 10, default: 250, description: "How often idle workers look for jobs" }),
   JOB_LEASE_MS: Type.Integer({

@@ -3,7 +3,6 @@ import { dirname, resolve } from "node:path";
 import SQLite from "better-sqlite3";
 import { Kysely, PostgresDialect } from "kysely";
 import pg from "pg";
-import { startCheckpointer } from "./checkpointer.ts";
 import type { Database } from "./schema.ts";
 import { SqliteDialect } from "./sqlite.driver.ts";
 
@@ -26,18 +25,7 @@ export interface Db {
   close(): Promise<void>;
 }
 
-export interface ConnectOptions {
-  /**
-   * SQLite files: checkpoint the WAL from a worker thread every this many ms instead of inside the commits of the
-   * event loop (see checkpointer.ts). 0 or absent: SQLite's automatic checkpoint.
-   */
-  checkpointMs?: number;
-}
-
-/** With the checkpointer on, a commit checkpoints only when the WAL passes this many pages (4 KiB each: 128 MiB). */
-const FALLBACK_AUTOCHECKPOINT_PAGES = 32_768;
-
-function openSqlite(path: string, options: ConnectOptions): Db {
+function openSqlite(path: string): Db {
   const file = path === ":memory:" ? path : resolve(path);
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
   const database = new SQLite(file);
@@ -45,18 +33,12 @@ function openSqlite(path: string, options: ConnectOptions): Db {
   database.pragma("busy_timeout = 10000");
   database.pragma("synchronous = NORMAL");
   database.pragma("foreign_keys = ON");
-  const checkpointMs = options.checkpointMs ?? 0;
-  const checkpointer = file !== ":memory:" && checkpointMs > 0 ? startCheckpointer(file, checkpointMs) : undefined;
-  if (checkpointer) database.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
   const kysely = new Kysely<Database>({ dialect: new SqliteDialect(database, { statementCacheSize: 500 }) });
   return {
     kysely,
     capabilities: { dialect: "sqlite", skipLocked: false },
     describe: `sqlite:${file}`,
-    async close() {
-      await checkpointer?.close();
-      await kysely.destroy();
-    },
+    close: () => kysely.destroy(),
   };
 }
 
@@ -82,8 +64,8 @@ function openPostgres(url: string): Db {
   };
 }
 
-export function connect(databaseUrl: string, options: ConnectOptions = {}): Db {
-  if (databaseUrl.startsWith("sqlite:")) return openSqlite(databaseUrl.slice("sqlite:".length) || ":memory:", options);
+export function connect(databaseUrl: string): Db {
+  if (databaseUrl.startsWith("sqlite:")) return openSqlite(databaseUrl.slice("sqlite:".length) || ":memory:");
   if (/^postgres(ql)?:\/\//.test(databaseUrl)) return openPostgres(databaseUrl);
   throw new Error(`Unsupported DATABASE_URL "${databaseUrl}": use sqlite:<path> or postgres://…`);
 }

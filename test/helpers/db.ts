@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import pg from "pg";
-import { type ConnectOptions, connect, type Db, type DialectName } from "../../src/db/connect.ts";
+import { connect, type Db, type DialectName } from "../../src/db/connect.ts";
 import { migrateToLatest } from "../../src/db/migrate.ts";
 
 /** SQLite always; PostgreSQL when the run was started with a reachable `TEST_POSTGRES_URL`. */
@@ -31,8 +31,8 @@ export async function freshDatabaseUrl(dialect: DialectName, dir?: string): Prom
 }
 
 /** A migrated database for one test file. */
-export async function testDb(dialect: DialectName, dir?: string, options: ConnectOptions = {}): Promise<Db> {
-  const db = connect(await freshDatabaseUrl(dialect, dir), options);
+export async function testDb(dialect: DialectName, dir?: string): Promise<Db> {
+  const db = connect(await freshDatabaseUrl(dialect, dir));
   await migrateToLatest(db.kysely);
   return db;
 }
