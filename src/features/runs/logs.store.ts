@@ -1,5 +1,6 @@
 import { type Selectable, sql } from "kysely";
 import type { DialectName } from "../../db/connect.ts";
+import { runForEachRow } from "../../db/insert-rows.ts";
 import type { RunErrorGroupsTable, RunLogsTable, RunNodesTable } from "../../db/schema.runs.ts";
 import type { Queryable } from "../../db/schema.ts";
 import type { LogRecordInput } from "./runs.types.ts";
@@ -37,9 +38,12 @@ export interface ErrorDelta {
 const least = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "min" : "least");
 const greatest = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "max" : "greatest");
 
+const INSERT_LOG = `insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
+  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
 /**
- * Inserts a batch with one statement whose single parameter is the whole batch as a JSON array: no per-row
- * placeholders (SQLite allows 32k), no per-row statement; the database unpacks it (`json_each` / `json_array_elements`).
+ * Inserts a batch. SQLite: one prepared statement run per record inside the caller's transaction (`runForEachRow`);
+ * PostgreSQL: one statement whose single parameter is the whole batch as a JSON array (`json_array_elements`).
  * The insert is a no-op when the run no longer exists (SQLite has no foreign key on run_logs; see 0016_runs_retention).
  * Returns the estimated stored bytes per node, for retention's byte limit.
  */
@@ -50,30 +54,27 @@ export async function insertLogs(
   const { dialect, runId, records } = batch;
   const bytes = new Map<string, number>();
   if (records.length === 0) return bytes;
-  const rows = JSON.stringify(
-    records.map((r) => {
-      const attrs = r.attrs ? JSON.stringify(r.attrs) : null;
-      const size = r.msg.length + (attrs?.length ?? 0) + RECORD_OVERHEAD_BYTES;
-      bytes.set(r.node, (bytes.get(r.node) ?? 0) + size);
-      return [r.ts, r.node, r.level, r.severity, r.msg, attrs, r.traceId, r.spanId, r.flags];
-    }),
-  );
+  const rows = records.map((r) => {
+    const attrs = r.attrs ? JSON.stringify(r.attrs) : null;
+    const size = r.msg.length + (attrs?.length ?? 0) + RECORD_OVERHEAD_BYTES;
+    bytes.set(r.node, (bytes.get(r.node) ?? 0) + size);
+    return [runId, r.ts, r.node, r.level, r.severity, r.msg, attrs, r.traceId, r.spanId, r.flags];
+  });
   if (dialect === "sqlite") {
-    const inserted = await sql`insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
-      select ${runId}, value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, value ->> 7, value ->> 8
-      from json_each(${rows}) where exists (select 1 from runs where id = ${runId})`.execute(db);
-    const n = Number(inserted.numAffectedRows ?? 0);
-    if (batch.indexInline && n > 0) {
+    const run = await db.selectFrom("runs").select("id").where("id", "=", runId).executeTakeFirst();
+    if (!run) return bytes;
+    const inserted = await runForEachRow(db, INSERT_LOG, rows);
+    if (batch.indexInline && inserted.changes > 0) {
       // A database without 0019's deferred index (see logs.fts.ts). The caller's transaction holds SQLite's only write
       // lock, so the batch holds the ids just below the last one inserted.
-      const after = Number(inserted.insertId ?? 0) - n;
+      const after = inserted.lastInsertRowid - inserted.changes;
       await sql`insert into run_logs_fts (rowid, msg) select id, msg from run_logs where id > ${after}`.execute(db);
     }
     return bytes;
   }
   await sql`insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
-    select ${runId}, (r ->> 0)::bigint, r ->> 1, r ->> 2, (r ->> 3)::int, r ->> 4, r ->> 5, r ->> 6, r ->> 7, (r ->> 8)::int
-    from json_array_elements(${rows}::json) as r`.execute(db);
+    select r ->> 0, (r ->> 1)::bigint, r ->> 2, r ->> 3, (r ->> 4)::int, r ->> 5, r ->> 6, r ->> 7, r ->> 8, (r ->> 9)::int
+    from json_array_elements(${JSON.stringify(rows)}::json) as r`.execute(db);
   return bytes;
 }
 
