@@ -14,14 +14,24 @@ describe("SQLite driver", () => {
     await db?.destroy();
   });
 
-  function open(): Kysely<Tables> {
+  /** A fresh in-memory database with table `t`, behind a statement cache of two. */
+  async function open(): Promise<Kysely<Tables>> {
     db = new Kysely<Tables>({ dialect: new SqliteDialect(new SQLite(":memory:"), { statementCacheSize: 2 }) });
+    await sql`create table t (id integer primary key, a text, b integer not null)`.execute(db);
     return db;
   }
 
+  async function count(k: Kysely<Tables>): Promise<number> {
+    return (
+      await k
+        .selectFrom("t")
+        .select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()
+    ).n;
+  }
+
   it("returns rows as objects keyed by column, the last of a repeated name winning, as better-sqlite3 does", async () => {
-    const k = open();
-    await sql`create table t (id integer primary key, a text, b integer not null)`.execute(k);
+    const k = await open();
     await k
       .insertInto("t")
       .values([
@@ -42,26 +52,17 @@ describe("SQLite driver", () => {
   });
 
   it("keeps working past the statement cache size (evicted statements are prepared again)", async () => {
-    const k = open();
-    await sql`create table t (id integer primary key, a text, b integer not null)`.execute(k);
+    const k = await open();
     for (let i = 0; i < 10; i++) {
       await k.insertInto("t").values({ id: i, a: null, b: i }).execute();
       const row = await k.selectFrom("t").select(["id", "b"]).where("id", "=", i).executeTakeFirstOrThrow();
       expect(row).toEqual({ id: i, b: i });
-      expect(
-        await k
-          .selectFrom("t")
-          .select((eb) => eb.fn.countAll<number>().as("n"))
-          .executeTakeFirstOrThrow(),
-      ).toEqual({
-        n: i + 1,
-      });
+      expect(await count(k)).toBe(i + 1);
     }
   });
 
   it("hands the connection to waiting queries in the order they asked for it", async () => {
-    const k = open();
-    await sql`create table t (id integer primary key, a text, b integer not null)`.execute(k);
+    const k = await open();
     const order: number[] = [];
     // Each transaction holds the connection across awaits, so the others queue behind it.
     await Promise.all(
@@ -74,19 +75,11 @@ describe("SQLite driver", () => {
       ),
     );
     expect(order).toEqual(Array.from({ length: 50 }, (_, i) => i));
-    expect(
-      await k
-        .selectFrom("t")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .executeTakeFirstOrThrow(),
-    ).toEqual({
-      n: 50,
-    });
+    expect(await count(k)).toBe(50);
   });
 
   it("does not let a caller that queries back to back keep the connection while others wait", async () => {
-    const k = open();
-    await sql`create table t (id integer primary key, a text, b integer not null)`.execute(k);
+    const k = await open();
     let greedyDone = 0;
     const greedy = (async () => {
       for (let i = 0; i < 100; i++) {
@@ -105,8 +98,7 @@ describe("SQLite driver", () => {
   });
 
   it("runs a statement once per row of an EachRow parameter, inside the transaction it is given", async () => {
-    const k = open();
-    await sql`create table t (id integer primary key, a text, b integer not null)`.execute(k);
+    const k = await open();
     const rows = Array.from({ length: 100 }, (_, i) => [i + 1, `r${i}`, i]);
     const result = await k.transaction().execute((tx) => runForEachRow(tx, "insert into t (id, a, b) values (?, ?, ?)", rows));
     expect(result).toEqual({ changes: 100, lastInsertRowid: 100 });
@@ -122,19 +114,11 @@ describe("SQLite driver", () => {
         ]);
       }),
     ).rejects.toThrow(/UNIQUE/);
-    expect(
-      await k
-        .selectFrom("t")
-        .select((eb) => eb.fn.countAll<number>().as("n"))
-        .executeTakeFirstOrThrow(),
-    ).toEqual({
-      n: 100,
-    });
+    expect(await count(k)).toBe(100);
   });
 
   it("rolls a failed transaction back and releases the connection", async () => {
-    const k = open();
-    await sql`create table t (id integer primary key, a text, b integer not null)`.execute(k);
+    const k = await open();
     await expect(
       k.transaction().execute(async (tx) => {
         await tx.insertInto("t").values({ id: 1, a: null, b: 1 }).execute();
