@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
-import type { CoverageEntry, ReportRun, ReportRunDetail, TestCase } from "../../shared/reports.api.ts";
+import { reportRunCalls } from "../../../test/helpers/report-runs.ts";
+import type { CoverageEntry, ReportRunDetail, TestCase } from "../../shared/reports.api.ts";
 import { ftsTrigrams, matchingLines } from "./test-cases.store.ts";
 
 type Case = { name: string; cls?: string; status?: "failed" | "errored" | "skipped"; time?: number };
@@ -44,29 +45,9 @@ describe.each(testDialects())("the report page on %s", (dialect) => {
   let sha = 0x500;
   const nextSha = () => (sha++).toString(16).padStart(40, "d");
 
-  const openRun = async (commitSha: string, extra: Record<string, unknown> = {}) => {
-    const res = await t.request({
-      method: "POST",
-      url: "/api/v1/projects/page/report-runs",
-      payload: { commitSha, branch: "main", ...extra },
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json<ReportRun>();
-  };
-  const put = async (runId: string, name: string, body: string) => {
-    const res = await t.request({
-      method: "PUT",
-      url: `/api/v1/report-runs/${runId}/files/${name}`,
-      payload: body,
-      headers: { "content-type": "application/octet-stream" },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-  };
-  const complete = async (runId: string) => {
-    const res = await t.request({ method: "POST", url: `/api/v1/report-runs/${runId}/complete` });
-    expect(res.statusCode, res.body).toBe(200);
-    return res.json<ReportRun>();
-  };
+  const calls = reportRunCalls(() => t, "page");
+  const openRun = calls.open;
+  const { put, complete } = calls;
   type Page = { items: TestCase[]; nextCursor: string | null };
   const page = async (runId: string, query: string) => {
     const res = await t.request({ method: "GET", url: `/api/v1/report-runs/${runId}/tests?${query}` });

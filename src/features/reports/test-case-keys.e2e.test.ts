@@ -2,8 +2,9 @@ import type { Kysely } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
+import { reportRunCalls } from "../../../test/helpers/report-runs.ts";
 import * as keysMigration from "../../db/migrations/0020_reports_perf.ts";
-import type { ReportRun, ReportRunDetail } from "../../shared/reports.api.ts";
+import type { ReportRunDetail } from "../../shared/reports.api.ts";
 
 type Case = { name: string; failed?: boolean };
 const junit = (cases: Case[]) =>
@@ -24,49 +25,23 @@ describe.each(testDialects())("test keys of completed runs on %s", (dialect) => 
   let sha = 0x700;
   const nextSha = () => (sha++).toString(16).padStart(40, "e");
 
-  const openRun = async () => {
-    const res = await t.request({
-      method: "POST",
-      url: "/api/v1/projects/keys/report-runs",
-      payload: { commitSha: nextSha(), branch: "main" },
-    });
-    expect(res.statusCode, res.body).toBe(201);
-    return res.json<ReportRun>();
-  };
-  const put = async (runId: string, name: string, body: string) => {
-    const res = await t.request({
-      method: "PUT",
-      url: `/api/v1/report-runs/${runId}/files/${name}`,
-      payload: body,
-      headers: { "content-type": "application/octet-stream" },
-    });
-    expect(res.statusCode, res.body).toBe(200);
-  };
-  const complete = async (runId: string) => {
-    const res = await t.request({ method: "POST", url: `/api/v1/report-runs/${runId}/complete` });
-    expect(res.statusCode, res.body).toBe(200);
-    return res.json<ReportRun>();
-  };
+  const calls = reportRunCalls(() => t, "keys");
+  const openRun = () => calls.open(nextSha());
+  const { put, complete } = calls;
   const detail = async (runId: string) =>
     (await t.request({ method: "GET", url: `/api/v1/report-runs/${runId}` })).json<ReportRunDetail>();
-  const storedKeys = (runId: string) =>
+  /** A run's keys as `test_case_keys` holds them, or as its `test_cases` rows say they should be. */
+  const keysIn = (table: "test_case_keys" | "test_cases", runId: string) =>
     t.db.kysely
-      .selectFrom("test_case_keys")
+      .selectFrom(table)
       .select(["test_key", "file_id", "seq", "status"])
       .where("run_id", "=", runId)
       .orderBy("test_key")
       .orderBy("file_id")
       .orderBy("seq")
       .execute();
-  const caseKeys = (runId: string) =>
-    t.db.kysely
-      .selectFrom("test_cases")
-      .select(["test_key", "file_id", "seq", "status"])
-      .where("run_id", "=", runId)
-      .orderBy("test_key")
-      .orderBy("file_id")
-      .orderBy("seq")
-      .execute();
+  const storedKeys = (runId: string) => keysIn("test_case_keys", runId);
+  const caseKeys = (runId: string) => keysIn("test_cases", runId);
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
