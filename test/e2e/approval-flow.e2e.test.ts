@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type ChatFake, startSlackFake } from "../../src/features/notifications/notifiers/chat.fakes.ts";
 import { type SmtpFake, startSmtpFake } from "../../src/features/notifications/notifiers/smtp.fake.ts";
 import type { Deployment } from "../../src/shared/api.ts";
-import { startTestApp, type TestApp, userWithToken } from "../helpers/app.ts";
+import { forgedToken, startTestApp, type TestApp, userWithToken } from "../helpers/app.ts";
 
 const SHA = "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567";
 
@@ -126,7 +126,7 @@ environments:
     );
     const tampered = await t.request({
       method: "POST",
-      url: `/api/v1/approval-links/${token.slice(0, -2)}00`,
+      url: `/api/v1/approval-links/${forgedToken(token)}`,
       payload: {},
       headers: as("manager"),
     });

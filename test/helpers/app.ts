@@ -119,3 +119,12 @@ export async function userWithToken(t: TestApp, input: { username: string; proje
   if (token.statusCode !== 201) throw new Error(`token ${input.username}: ${token.statusCode} ${token.body}`);
   return token.json<{ token: string }>().token;
 }
+
+/**
+ * A signed token with one character of its signature changed, always to a different one. Overwriting the tail with
+ * fixed characters (`…00`) leaves the token valid whenever it already ends in them: 1 run in 256 for a hex signature.
+ */
+export function forgedToken(token: string): string {
+  const at = token.length - 5;
+  return `${token.slice(0, at)}${token[at] === "A" ? "B" : "A"}${token.slice(at + 1)}`;
+}
