@@ -38,7 +38,7 @@ function rowBuilder(columns: string[]): RowBuilder {
 
 interface Prepared {
   statement: SQLite.Statement;
-  reader: boolean;
+  /** Set for statements that return rows (better-sqlite3's `reader`), which are then read in raw mode. */
   build: RowBuilder | undefined;
 }
 
@@ -65,9 +65,8 @@ class SqliteConnection implements DatabaseConnection {
       return hit;
     }
     const statement = this.#database.prepare(sql);
-    const reader = statement.reader;
-    const prepared: Prepared = { statement, reader, build: undefined };
-    if (reader) {
+    const prepared: Prepared = { statement, build: undefined };
+    if (statement.reader) {
       prepared.build = rowBuilder(statement.columns().map((c) => c.name));
       statement.raw(true);
     }
@@ -80,11 +79,11 @@ class SqliteConnection implements DatabaseConnection {
   }
 
   executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const { statement, reader, build } = this.#prepare(compiled.sql);
+    const { statement, build } = this.#prepare(compiled.sql);
     const parameters = compiled.parameters as unknown[];
     const each = parameters.length === 1 ? parameters[0] : undefined;
     if (each instanceof EachRow) {
-      if (reader) throw new Error("EachRow runs statements that return no rows");
+      if (build) throw new Error("EachRow runs statements that return no rows");
       let changes = 0;
       let lastInsertRowid: number | bigint = 0;
       for (const row of each.rows) {
@@ -94,7 +93,7 @@ class SqliteConnection implements DatabaseConnection {
       }
       return Promise.resolve({ numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] });
     }
-    if (reader && build) {
+    if (build) {
       const values = statement.all(parameters) as unknown[][];
       const rows = new Array<R>(values.length);
       for (let i = 0; i < values.length; i++) rows[i] = build(values[i] as unknown[]) as R;
