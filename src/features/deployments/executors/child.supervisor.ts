@@ -1,6 +1,6 @@
-import type { ChildProcess } from "node:child_process";
 import type { Readable } from "node:stream";
 import type { LogStream } from "./executor.types.ts";
+import type { LaunchedChild } from "./launcher.ts";
 import { LineSplitter } from "./line.splitter.ts";
 
 /** How long a process group gets between SIGTERM and SIGKILL. */
@@ -10,8 +10,9 @@ const STDIO_GRACE_MS = 1000;
 
 export type ChildResult =
   | { kind: "exited"; code: number | null; signal: NodeJS.Signals | null }
-  | { kind: "spawn-error"; error: NodeJS.ErrnoException }
   | { kind: "timed-out" }
+  /** The launcher died while the command ran; its process group was killed. */
+  | { kind: "lost" }
   | { kind: "cancelled" };
 
 export interface SuperviseOptions {
@@ -21,11 +22,11 @@ export interface SuperviseOptions {
 }
 
 /**
- * Waits for a child spawned with `detached: true` (so it leads its own process group) and a piped stdout/stderr,
- * forwarding output line by line. On timeout or abort it stops the whole group — grandchildren included — with
- * SIGTERM, then SIGKILL after a grace period, and only settles once the group has been dealt with.
+ * Waits for a launched command (it leads its own process group), forwarding its output line by line. On timeout or
+ * abort it stops the whole group — grandchildren included — with SIGTERM, then SIGKILL after a grace period, and only
+ * settles once the group has been dealt with.
  */
-export function superviseChild(child: ChildProcess, options: SuperviseOptions): Promise<ChildResult> {
+export function superviseChild(child: LaunchedChild, options: SuperviseOptions): Promise<ChildResult> {
   return new Promise((resolve) => {
     let stopping: "timed-out" | "cancelled" | undefined;
     let exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
@@ -40,14 +41,14 @@ export function superviseChild(child: ChildProcess, options: SuperviseOptions): 
       options.signal.removeEventListener("abort", onAbort);
       // Whatever still holds the pipes after the grace period is not ours to wait for.
       for (const stream of streams) stream.close();
-      if (stopping && child.pid !== undefined) signalGroup(child.pid, "SIGKILL", options);
+      if (stopping) signalGroup(child.pid, "SIGKILL", options);
       resolve(result);
     };
     const finishIfDrained = () => {
       if (exit && streams.every((stream) => stream.ended)) settle(stopping ? { kind: stopping } : { kind: "exited", ...exit });
     };
     const stop = (why: "timed-out" | "cancelled") => {
-      if (stopping || exit || child.pid === undefined) return;
+      if (stopping || exit) return;
       stopping = why;
       const pid = child.pid;
       signalGroup(pid, "SIGTERM", options);
@@ -58,16 +59,15 @@ export function superviseChild(child: ChildProcess, options: SuperviseOptions): 
     timers.push(setTimeout(() => stop("timed-out"), options.timeoutMs));
     options.signal.addEventListener("abort", onAbort, { once: true });
     for (const stream of streams) stream.onEnd(finishIfDrained);
-    child.once("error", (error: NodeJS.ErrnoException) => {
-      // Also emitted when a signal cannot be delivered; only a failed spawn (no pid) ends the run.
-      if (child.pid === undefined) settle({ kind: "spawn-error", error });
-    });
-    child.once("exit", (code, signal) => {
-      exit = { code, signal };
+    void child.exited.then((status) => {
+      if (status === "lost") return settle({ kind: "lost" });
+      exit = status;
       const grace = stopping ? KILL_GRACE_MS : STDIO_GRACE_MS;
-      timers.push(setTimeout(() => settle(stopping ? { kind: stopping } : { kind: "exited", code, signal }), grace));
+      timers.push(setTimeout(() => settle(stopping ? { kind: stopping } : { kind: "exited", ...status }), grace));
       finishIfDrained();
     });
+    // The command may have been cancelled while it was being launched.
+    if (options.signal.aborted) onAbort();
   });
 }
 
@@ -87,20 +87,19 @@ interface ForwardedStream {
   close(): void;
 }
 
-function forward(stream: Readable | null, name: "stdout" | "stderr", options: SuperviseOptions): ForwardedStream {
+function forward(stream: Readable, name: "stdout" | "stderr", options: SuperviseOptions): ForwardedStream {
   const splitter = new LineSplitter((line) => options.write(name, line));
   const state: ForwardedStream = {
-    ended: stream === null,
-    onEnd: (listener) => stream?.once("close", listener),
+    ended: false,
+    onEnd: (listener) => stream.once("close", listener),
     close: () => {
       if (!state.ended) {
         state.ended = true;
         splitter.end();
-        stream?.destroy();
+        stream.destroy();
       }
     },
   };
-  if (!stream) return state;
   stream.setEncoding("utf8");
   stream.on("data", (chunk: string) => splitter.push(chunk));
   stream.once("close", () => {

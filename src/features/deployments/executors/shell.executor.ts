@@ -1,12 +1,14 @@
-import { spawn } from "node:child_process";
 import { stat } from "node:fs/promises";
 import { type Static, Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
 import { type ChildResult, superviseChild } from "./child.supervisor.ts";
 import { DurationSchema, durationMs, NamedStringsSchema } from "./executor.schema.ts";
 import { cancelledError, type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executor.types.ts";
+import { type LaunchedChild, Launcher } from "./launcher.ts";
 
 const DEFAULT_TIMEOUT = "30m";
+/** One per server process: commands start from its small helper process, not by forking the server (see launcher.ts). */
+const launcher = new Launcher();
 
 export const ShellConfigSchema = Type.Refine(
   Type.Object(
@@ -55,7 +57,8 @@ export const shellExecutor: Executor<ShellConfig> = {
     if (config.cwd !== undefined) await assertDirectory(config.cwd, shown);
     ctx.log.write("system", `$ ${shown}`);
     const startedAt = Date.now();
-    const result = await superviseChild(spawnCommand(ctx, shown), {
+    const child = await launchCommand(ctx, shown);
+    const result = await superviseChild(child, {
       signal: ctx.signal,
       timeoutMs,
       write: (stream, line) => ctx.log.write(stream, line),
@@ -65,21 +68,17 @@ export const shellExecutor: Executor<ShellConfig> = {
   },
 };
 
-function spawnCommand(ctx: ExecutionContext<ShellConfig>, shown: string) {
+async function launchCommand(ctx: ExecutionContext<ShellConfig>, shown: string): Promise<LaunchedChild> {
   const { command, shell, cwd } = ctx.config;
   const [program, ...args] = typeof command === "string" ? [command] : command;
   if (!program) throw new TerminalError(`cannot run \`${shown}\`: the program (first item of \`command\`) is empty`);
   try {
     // With `shell: true` Node runs `/bin/sh -c <program args…>`; a list is joined with spaces, as the shell would see it.
-    return spawn(program, args, {
-      cwd,
-      env: environmentOf(ctx),
-      shell: shell === true,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    return await launcher.launch({ program, args, cwd, env: environmentOf(ctx), shell: shell === true });
   } catch (error) {
-    throw new TerminalError(`cannot run \`${shown}\`: ${(error as Error).message}`, { cause: error });
+    const message = `cannot run \`${shown}\`: ${spawnErrorText(error as NodeJS.ErrnoException)}`;
+    ctx.log.write("system", message);
+    throw new TerminalError(message, { cause: error });
   }
 }
 
@@ -111,10 +110,10 @@ function outcomeOf(
       log(`${message} after ${run.took}`);
       return result.code === 0 ? { status: "succeeded" } : { status: "failed", message };
     }
-    case "spawn-error": {
-      const message = `cannot run \`${run.shown}\`: ${spawnErrorText(result.error)}`;
+    case "lost": {
+      const message = "lost track of the command: the process that launched it exited; its process group was stopped";
       log(message);
-      throw new TerminalError(message, { cause: result.error });
+      throw new TerminalError(message);
     }
     case "timed-out": {
       const message = `timed out after ${formatDuration(run.timeoutMs)}`;
