@@ -4,14 +4,15 @@ import { apiClient } from "./lib/api-client.ts";
 import { type BenchServer, startBenchServer } from "./lib/bench-server.ts";
 import { cpuCost } from "./lib/cpu-cost.ts";
 import { intFromEnv, listFromEnv } from "./lib/env.ts";
-import { type LoadSpec, type LoadSummary, runLoad } from "./lib/load.ts";
+import { type LoadSpec, type LoadSummary, type PacedSummary, runLoad, runPaced } from "./lib/load.ts";
 import { type Measured, markdownTable, resultsTable, statusNotes } from "./lib/report.ts";
 import { PROJECT, type Seeded, seed } from "./lib/seed.ts";
 
 /**
  * `npm run bench -- api`: the real server on a temp SQLite file, seeded through its own API, under autocannon.
  * Knobs: BENCH_DURATION (s per scenario, 10), BENCH_CONNECTIONS (200), BENCH_WARMUP (s, 1; 0 = none),
- * BENCH_ONLY (comma-separated scenario keys; the healthz baseline always runs).
+ * BENCH_ONLY (comma-separated scenario keys; the healthz baseline always runs), BENCH_PACED_DURATION (s per open-loop
+ * rate, 5; 0 = skip that table).
  */
 
 /** The target from the issue; reported as PASS/FAIL per scenario, never as the exit code. */
@@ -19,6 +20,8 @@ const TARGET_P99_MS = 50;
 const RELEASES = 2000;
 const PROMOTIONS = 300;
 const DEEP_PAGE = 30;
+/** Open-loop rates, as fractions of the rate the same scenario reached closed-loop. */
+const PACED_FRACTIONS = [0.25, 0.5, 0.75];
 
 interface Scenario {
   key: string;
@@ -100,6 +103,51 @@ function printReport(measured: Measured[], baseline: LoadSummary): void {
 }
 
 /**
+ * The closed-loop table measures a saturated server: with N clients each sending its next request the moment the last
+ * is answered, latency is N ÷ throughput, whatever the code does. This one offers each scenario fixed request rates
+ * (open loop, requests on a schedule over up to N sockets, latency from the scheduled start) at fractions of the
+ * closed-loop rate, and prints the p99 at each: the latency a user sees while the server is busy but not flooded.
+ */
+async function printPaced(
+  server: BenchServer,
+  measured: Array<{ scenario: Scenario; saturated: LoadSummary }>,
+  load: { connections: number; durationSeconds: number },
+): Promise<void> {
+  const rows: string[][] = [];
+  // The baseline is left out: its closed-loop rate is more than this worker's HTTP client can offer.
+  for (const { scenario, saturated } of measured.filter(({ scenario }) => scenario.key !== "healthz")) {
+    const results: PacedSummary[] = [];
+    for (const fraction of PACED_FRACTIONS) {
+      await waitForIdleJobs(server);
+      const rate = Math.max(1, Math.round(saturated.requestsPerSecond * fraction));
+      console.error(`pacing ${scenario.label} at ${rate} req/s …`);
+      results.push(await runPaced({ ...loadSpec(server, scenario, load), rate }));
+    }
+    const passing = results.filter((r) => r.p99 < TARGET_P99_MS && r.errors === 0 && r.non2xx === 0);
+    const best = passing.at(-1);
+    rows.push([
+      scenario.label,
+      saturated.requestsPerSecond.toFixed(0),
+      ...results.map(
+        (r) =>
+          `${r.rate} → p50 ${r.p50.toFixed(1)}, p99 ${r.p99.toFixed(1)}${r.non2xx + r.errors > 0 ? ` (${r.non2xx + r.errors} bad)` : ""}`,
+      ),
+      best ? `${best.rate} req/s` : "none",
+    ]);
+  }
+  console.log(
+    `\nOpen loop, fixed request rates over up to ${load.connections} connections (ms from each request's scheduled start):`,
+  );
+  const header = [
+    "scenario",
+    "closed-loop req/s",
+    ...PACED_FRACTIONS.map((f) => `${f * 100}% of it`),
+    `highest with p99 < ${TARGET_P99_MS} ms`,
+  ];
+  console.log(markdownTable(header, rows));
+}
+
+/**
  * What each request costs the server in CPU, one request at a time in-process (no sockets, no load generator on the
  * cores), and the throughput that cost allows on one core. With N closed-loop clients, mean latency ≈ N ÷ throughput
  * (Little's law), so a p99 under the target needs at least N ÷ target requests/s: this table says whether the code could
@@ -126,6 +174,7 @@ export async function run(): Promise<void> {
   const durationSeconds = intFromEnv("BENCH_DURATION", { fallback: 10, min: 1 });
   const connections = intFromEnv("BENCH_CONNECTIONS", { fallback: 200, min: 1 });
   const warmupSeconds = intFromEnv("BENCH_WARMUP", { fallback: 1, min: 0 });
+  const pacedSeconds = intFromEnv("BENCH_PACED_DURATION", { fallback: 5, min: 0 });
   const server = await startBenchServer();
   try {
     console.error(`server ${server.origin} on ${server.database}`);
@@ -142,18 +191,19 @@ export async function run(): Promise<void> {
     );
 
     const measured: Measured[] = [];
+    const saturated: Array<{ scenario: Scenario; saturated: LoadSummary }> = [];
     for (const scenario of selected(scenarios(seeded))) {
       // A short untimed pass first, so the table shows a warm JIT and warm SQLite page cache, not start-up.
       if (warmupSeconds > 0) await runLoad(loadSpec(server, scenario, { connections, durationSeconds: warmupSeconds }));
       await waitForIdleJobs(server);
       console.error(`running ${scenario.label} …`);
-      measured.push({
-        scenario: scenario.label,
-        summary: await runLoad(loadSpec(server, scenario, { connections, durationSeconds })),
-      });
+      const summary = await runLoad(loadSpec(server, scenario, { connections, durationSeconds }));
+      measured.push({ scenario: scenario.label, summary });
+      saturated.push({ scenario, saturated: summary });
     }
     const baseline = measured[0]?.summary;
     if (baseline) printReport(measured, baseline);
+    if (pacedSeconds > 0) await printPaced(server, saturated, { connections, durationSeconds: pacedSeconds });
     await printCpuCosts(server, selected(scenarios(seeded)), connections);
   } finally {
     await server.close();

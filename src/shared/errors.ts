@@ -88,3 +88,8 @@ export function conflict(
 export function assertNever(value: never, what = "value"): never {
   throw new Error(`Unexpected ${what}: ${JSON.stringify(value)}`);
 }
+
+/** The message of anything thrown, for a log line or a stored reason. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -5,6 +5,7 @@ import type { Database } from "../../db/schema.ts";
 import type { JobHandler, JobResult } from "../../jobs/jobs.types.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, retryDelayMs } from "../../shared/delivery.ts";
+import { errorMessage } from "../../shared/errors.ts";
 import * as store from "./commit-status.store.ts";
 import {
   type CommitStatusClient,
@@ -26,10 +27,6 @@ export interface DeliverDeps {
   configFor: (projectId: string) => Promise<CommitStatusConfig | null>;
   clients?: Partial<Record<CommitStatusProvider, CommitStatusClient>>;
   policy?: Partial<DeliveryPolicy>;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 const DONE: JobResult = { kind: "done" };
@@ -75,7 +72,7 @@ export function createDeliverHandler(deps: DeliverDeps): JobHandler {
     } catch (error) {
       // Stopping or a lost lease: the attempt did not happen as far as we know; the job resumes elsewhere.
       if (signal.aborted) throw error;
-      const lastError = messageOf(error);
+      const lastError = errorMessage(error);
       const base = { id: delivery.id, attempts, lastError, provider: config.provider, at: at() };
       if (error instanceof PermanentDeliveryError) {
         log.warn({ err: error }, "commit status refused; not retrying");

@@ -5,8 +5,8 @@ import type { Database, DeploymentsTable, Queryable } from "../../db/schema.ts";
 import type { EnqueueOptions, Job, JobContext, JobResult } from "../../jobs/jobs.types.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { formatDuration } from "../../shared/duration.ts";
+import { errorMessage } from "../../shared/errors.ts";
 import { newSecret, sha256Hex } from "../../shared/hashing.ts";
-import { resolveSecrets } from "../../shared/secrets.ts";
 import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { DeploymentEvents } from "../notifications/deployment.events.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
@@ -15,15 +15,10 @@ import type { ReleasesService } from "../releases/releases.service.ts";
 import { AUTO_DEPLOY_JOB } from "../releases/releases.types.ts";
 import { isTerminal, TRANSITIONS } from "./deployment.state.ts";
 import { DeploymentLogSink } from "./deployment-log.sink.ts";
+import { createStepContexts } from "./deployment-step.context.ts";
 import * as store from "./deployments.store.ts";
 import { type DeploymentRecord, deploymentJobKey } from "./deployments.types.ts";
-import {
-  type ExecutionContext,
-  type Executor,
-  type LogSink,
-  type StepOutcome,
-  TerminalError,
-} from "./executors/executor.types.ts";
+import { type Executor, type LogSink, type StepOutcome, TerminalError } from "./executors/executor.types.ts";
 import type { AttachInput } from "./executors/step-reports.ts";
 
 const WAIT_FOR_TURN_MS = 1000;
@@ -63,16 +58,13 @@ export interface RunnerDeps {
 const done: JobResult = { kind: "done" };
 const later = (delayMs: number): JobResult => ({ kind: "later", delayMs: Math.max(0, Math.round(delayMs)) });
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 type Finish = "succeed" | "fail" | "error" | "cancel";
 
 /** Runs a deployment's steps from the job queue: waits for its turn, calls executors, records outcomes, survives restarts. */
 export function createDeploymentRunner(deps: RunnerDeps) {
   const { db, clock } = deps;
   const now = () => clock.now().toISOString();
+  const { context, attachReports } = createStepContexts(deps);
 
   async function update(d: DeploymentRecord, set: Partial<DeploymentsTable>): Promise<DeploymentRecord> {
     await store.updateDeployment(db, d.id, { from: ["running"], set, at: now() });
@@ -170,61 +162,6 @@ export function createDeploymentRunner(deps: RunnerDeps) {
       // Another replica started a deployment here between our check and update: the database said no.
       if (isUniqueViolation(error)) return false;
       throw error;
-    }
-  }
-
-  async function context(
-    d: DeploymentRecord,
-    step: StepSpec,
-    sink: DeploymentLogSink,
-    signal: AbortSignal,
-    token: string,
-  ): Promise<ExecutionContext<unknown>> {
-    const project = await deps.projects.recordById(d.projectId);
-    const release = await deps.releases.recordById(d.releaseId);
-    const resolved = deps.resolveStep
-      ? await deps.resolveStep({ projectId: d.projectId, environment: d.environmentName, config: step.config, log: sink })
-      : { config: resolveSecrets(step.config), log: sink };
-    return {
-      deployment: { id: d.id, kind: d.kind, createdBy: d.createdBy },
-      project: { slug: project.slug, name: project.name, repoUrl: project.repoUrl },
-      environment: { name: d.environmentName },
-      release: {
-        version: release.version,
-        commitSha: release.commitSha,
-        branch: release.branch,
-        artifactUrl: release.artifactUrl,
-        artifactDigest: release.artifactDigest,
-      },
-      step: { name: step.name, index: d.stepIndex, attempt: d.stepAttempt },
-      // Secrets stay references (`${env:NAME}`) in the database and are read only when a step runs.
-      config: resolved.config,
-      log: resolved.log,
-      signal,
-      externalId: d.externalId,
-      callback: { url: `${deps.publicUrl}/api/v1/deployments/${d.id}/callback`, token },
-    };
-  }
-
-  /** A step's declared reports go to the release's commit whether it passed or failed; a problem is logged, not fatal. */
-  async function attachReports(d: DeploymentRecord, step: StepSpec, sink: DeploymentLogSink): Promise<void> {
-    if (!step.reports || !deps.attachReports) return;
-    try {
-      const project = await deps.projects.recordById(d.projectId);
-      const release = await deps.releases.recordById(d.releaseId);
-      const cwd = (step.config as { cwd?: unknown } | null)?.cwd;
-      const line = await deps.attachReports({
-        projectSlug: project.slug,
-        commitSha: release.commitSha,
-        branch: release.branch,
-        deploymentId: d.id,
-        stepName: step.name,
-        reports: step.reports,
-        cwd: typeof cwd === "string" ? cwd : undefined,
-      });
-      sink.write("system", line);
-    } catch (error) {
-      sink.write("system", `could not attach the reports of step "${step.name}": ${errorMessage(error)}`);
     }
   }
 

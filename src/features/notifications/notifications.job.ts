@@ -5,6 +5,7 @@ import type { Database } from "../../db/schema.ts";
 import type { JobHandler, JobResult } from "../../jobs/jobs.types.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { DEFAULT_DELIVERY_POLICY, type DeliveryPolicy, retryDelayMs } from "../../shared/delivery.ts";
+import { errorMessage } from "../../shared/errors.ts";
 import { renderNotification } from "./notification.render.ts";
 import * as store from "./notifications.store.ts";
 import {
@@ -31,10 +32,6 @@ export interface DeliverDeps {
 }
 
 const DONE: JobResult = { kind: "done" };
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 /** The channel with its secrets filled in; an `${env:NAME}` that resolves to nothing is a configuration error. */
 export function resolveChannel(channel: NotificationChannel, resolveSecret: (value: string) => string): NotificationChannel {
@@ -93,7 +90,7 @@ export function createDeliverHandler(deps: DeliverDeps): JobHandler {
     } catch (error) {
       // Stopping or a lost lease: as far as we know the attempt did not happen; the job resumes elsewhere.
       if (signal.aborted) throw error;
-      const lastError = messageOf(error);
+      const lastError = errorMessage(error);
       if (error instanceof PermanentDeliveryError) {
         log.warn({ err: error }, "notification refused; not retrying");
         return fail(delivery, attempts, lastError);
