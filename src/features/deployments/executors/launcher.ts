@@ -92,7 +92,8 @@ export class Launcher {
 
   #helper(): ChildProcess {
     if (this.#process?.connected) return this.#process;
-    const helper = fork(CHILD_SCRIPT, [], { execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    // Bare node: none of the server's flags or NODE_OPTIONS (each command gets its environment in its request).
+    const helper = fork(CHILD_SCRIPT, [], { execArgv: [], env: {}, stdio: ["ignore", "inherit", "inherit", "ipc"] });
     // The helper must not keep the server (or a test) alive; in-flight commands have timers of their own.
     helper.unref();
     helper.channel?.unref();
