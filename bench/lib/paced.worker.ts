@@ -1,12 +1,7 @@
 import { Agent, request } from "node:http";
 import { parentPort, workerData } from "node:worker_threads";
 import type { PacedSpec, PacedSummary } from "./load.ts";
-
-/** The value below which `fraction` of the sorted latencies fall (nearest rank). */
-function percentile(sorted: number[], fraction: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.ceil(fraction * sorted.length) - 1)] ?? 0;
-}
+import { percentile } from "./measure.ts";
 
 /**
  * Open-loop load: requests start on a fixed schedule (`rate` per second, spread over every millisecond), whether or
@@ -64,13 +59,12 @@ async function main(spec: PacedSpec): Promise<PacedSummary> {
   await Promise.all(inFlight);
   const elapsed = (performance.now() - started) / 1000;
   agent.destroy();
-  latencies.sort((a, b) => a - b);
   return {
     rate: spec.rate,
     achieved: latencies.length / elapsed,
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
-    max: latencies.at(-1) ?? 0,
+    max: Math.max(0, ...latencies),
     total: sent,
     non2xx,
     errors,

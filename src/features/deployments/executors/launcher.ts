@@ -73,6 +73,8 @@ export class Launcher {
       const stderr = new PassThrough({ encoding: "utf8" });
       const helper = this.#helper();
       this.#launches.set(id, { helper, stdout, stderr, open: 2, exited, settleExit, resolve, reject });
+      // While a command runs its messages must keep this process alive; when none runs the helper must not.
+      helper.channel?.ref();
       helper.send({ op: "spawn", id, ...request }, (error) => {
         if (error) this.#fail(id, new Error(`could not hand the command to the launcher: ${error.message}`));
       });
@@ -94,7 +96,7 @@ export class Launcher {
     if (this.#process?.connected) return this.#process;
     // Bare node: none of the server's flags or NODE_OPTIONS (each command gets its environment in its request).
     const helper = fork(CHILD_SCRIPT, [], { execArgv: [], env: {}, stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    // The helper must not keep the server (or a test) alive; in-flight commands have timers of their own.
+    // Idle, the helper keeps nobody alive (see #forget).
     helper.unref();
     helper.channel?.unref();
     helper.on("message", (message: FromLauncher) => this.#receive(message));
@@ -127,13 +129,19 @@ export class Launcher {
         launch.settleExit(launch.exitStatus);
         break;
     }
-    if (launch.exitStatus && launch.open === 0) this.#launches.delete(message.id);
+    if (launch.exitStatus && launch.open === 0) this.#forget(message.id);
+  }
+
+  #forget(id: number): void {
+    const launch = this.#launches.get(id);
+    this.#launches.delete(id);
+    if (launch && ![...this.#launches.values()].some((other) => other.helper === launch.helper)) launch.helper.channel?.unref();
   }
 
   #fail(id: number, error: Error): void {
     const launch = this.#launches.get(id);
     if (!launch) return;
-    this.#launches.delete(id);
+    this.#forget(id);
     launch.stdout.end();
     launch.stderr.end();
     launch.reject(error);
@@ -150,12 +158,12 @@ export class Launcher {
       }
       if (launch.exitStatus) {
         // Exited already; only output still in the pipes is lost.
-        this.#launches.delete(id);
+        this.#forget(id);
         launch.stdout.end();
         launch.stderr.end();
         continue;
       }
-      this.#launches.delete(id);
+      this.#forget(id);
       try {
         process.kill(-launch.pid, "SIGKILL");
       } catch {
