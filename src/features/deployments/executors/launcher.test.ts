@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";
 import { text } from "node:stream/consumers";
 import { setTimeout as delay } from "node:timers/promises";
@@ -71,6 +72,21 @@ describe("Launcher", () => {
     expect(lines.length).toBe(200_000);
     expect(lines.every((line, i) => line === String(i + 1))).toBe(true);
     expect(exited).toEqual({ code: 0, signal: null });
+  });
+
+  it("keeps a process that awaits a command alive until the command ends, and lets it exit after", async () => {
+    const script = `
+      import { text } from "node:stream/consumers";
+      import { Launcher } from ${JSON.stringify(new URL("./launcher.ts", import.meta.url).pathname)};
+      const child = await new Launcher().launch({ program: "sh", args: ["-c", "sleep 0.3; echo slept"], env: process.env, shell: false });
+      const [output, exited] = await Promise.all([text(child.stdout), child.exited]);
+      console.log(output + JSON.stringify(exited));`;
+    const node = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const [output, code] = await Promise.all([text(node.stdout), new Promise((resolve) => node.once("exit", resolve))]);
+    expect(output).toBe('slept\n{"code":0,"signal":null}\n');
+    expect(code).toBe(0);
   });
 
   it("reports running commands lost and kills their groups when the helper dies, then starts a new helper", async () => {
