@@ -1,6 +1,5 @@
-import { CompiledQuery, type Kysely, sql } from "kysely";
+import { CompiledQuery, sql } from "kysely";
 import type { Database, Queryable } from "./schema.ts";
-import { EachRow } from "./sqlite.driver.ts";
 
 /** SQL text of an `n`-row INSERT per dialect adapter class, table, columns and row count. */
 const texts = new WeakMap<object, Map<string, string>>();
@@ -46,17 +45,4 @@ export async function insertRows(
     byShape.set(shape, text);
   }
   await db.executeQuery(CompiledQuery.raw(text, insert.params));
-}
-
-/**
- * SQLite: runs `statement` (one row's INSERT, `?` placeholders) once per row in one call into the driver. Returns the
- * rows changed and the rowid of the last one. PostgreSQL has no such path: use `insertRows` or a set-based statement.
- */
-export async function runForEachRow(
-  db: Pick<Kysely<unknown>, "executeQuery">,
-  statement: string,
-  rows: readonly (readonly unknown[])[],
-): Promise<{ changes: number; lastInsertRowid: number }> {
-  const result = await db.executeQuery(CompiledQuery.raw(statement, [new EachRow(rows)]));
-  return { changes: Number(result.numAffectedRows ?? 0), lastInsertRowid: Number(result.insertId ?? 0) };
 }

@@ -1,7 +1,6 @@
 import SQLite from "better-sqlite3";
 import { Kysely, sql } from "kysely";
 import { afterEach, describe, expect, it } from "vitest";
-import { runForEachRow } from "./insert-rows.ts";
 import { SqliteDialect } from "./sqlite.driver.ts";
 
 interface Tables {
@@ -95,26 +94,6 @@ describe("SQLite driver", () => {
     await greedy;
     // Each waiting query gets its turn after at most the greedy query that held the connection when it asked.
     expect(Math.max(...seenAt)).toBeLessThanOrEqual(1);
-  });
-
-  it("runs a statement once per row of an EachRow parameter, inside the transaction it is given", async () => {
-    const k = await open();
-    const rows = Array.from({ length: 100 }, (_, i) => [i + 1, `r${i}`, i]);
-    const result = await k.transaction().execute((tx) => runForEachRow(tx, "insert into t (id, a, b) values (?, ?, ?)", rows));
-    expect(result).toEqual({ changes: 100, lastInsertRowid: 100 });
-    expect(await k.selectFrom("t").select(["a", "b"]).where("id", "=", 42).executeTakeFirstOrThrow()).toEqual({
-      a: "r41",
-      b: 41,
-    });
-    await expect(
-      k.transaction().execute(async (tx) => {
-        await runForEachRow(tx, "insert into t (id, a, b) values (?, ?, ?)", [
-          [101, "x", 1],
-          [101, "y", 2],
-        ]);
-      }),
-    ).rejects.toThrow(/UNIQUE/);
-    expect(await count(k)).toBe(100);
   });
 
   it("rolls a failed transaction back and releases the connection", async () => {

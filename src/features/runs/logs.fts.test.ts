@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDb } from "../../../test/helpers/db.ts";
 import type { Db } from "../../db/connect.ts";
 import { down, up } from "../../db/migrations/0019_runs_perf.ts";
+import * as ftsWithoutSizes from "../../db/migrations/0021_runs_fts.ts";
 import { createFtsIndexer } from "./logs.fts.ts";
 import { insertLogs, queryLogs } from "./logs.store.ts";
 import type { LogRecordInput } from "./runs.types.ts";
@@ -106,6 +107,50 @@ describe("the SQLite full-text index of run logs, built after ingest (0019_runs_
     expect(indexedAfter).toBeGreaterThanOrEqual(150);
     expect(indexedAfter).toBeLessThan(500);
     indexer.stop();
+  });
+
+  it("counts its longest delay again after a catch-up, which indexed what the delay was for", async () => {
+    const indexer = createFtsIndexer({ db: db.kysely, dialect: "sqlite", delayMs: 150, maxDelayMs: 400 });
+    await ingest("run_2", "iota", 3);
+    const started = Date.now();
+    while (Date.now() - started < 250) {
+      indexer.schedule(); // batches every 20 ms: never the 150 ms pause
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await indexer.catchUp(); // a search
+    const caughtUp = Date.now();
+    await ingest("run_2", "kappa", 4);
+    let indexedAfter: number | undefined;
+    // The first batch's 400 ms would end about 150 ms after the search.
+    while (Date.now() - caughtUp < 1500 && indexedAfter === undefined) {
+      indexer.schedule();
+      await new Promise((r) => setTimeout(r, 20));
+      if ((await matches("kappa")) === 4) indexedAfter = Date.now() - caughtUp;
+    }
+    expect(indexedAfter).toBeGreaterThanOrEqual(250);
+    indexer.stop();
+    await checkIndex();
+  });
+
+  it("keeps what it indexed when 0021 rebuilds it without per-record sizes, and back", async () => {
+    const indexer = createFtsIndexer({ db: db.kysely, dialect: "sqlite", delayMs: 60_000 });
+    const definition = async () =>
+      (await sql<{ sql: string }>`select sql from sqlite_master where name = 'run_logs_fts'`.execute(raw())).rows[0]?.sql;
+    await ingest("run_2", "lambda", 10);
+    await indexer.catchUp();
+    await ingest("run_2", "mu", 5); // above the watermark: not in the index yet
+    for (const step of [ftsWithoutSizes.down, ftsWithoutSizes.up]) {
+      await step(raw());
+      expect(await matches("lambda")).toBe(10);
+      expect(await matches("mu")).toBe(0);
+    }
+    expect(await definition()).toMatch(/columnsize=0/);
+    await indexer.catchUp();
+    expect(await matches("mu")).toBe(5);
+    await checkIndex();
+    await sql`delete from run_logs where msg like 'lambda%'`.execute(raw());
+    expect(await matches("lambda")).toBe(0);
+    await checkIndex();
   });
 
   it("finds the same records of one run whether the word is rare or in more records than it reads by id", async () => {

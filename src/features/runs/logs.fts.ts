@@ -73,12 +73,30 @@ export function createFtsIndexer(deps: FtsIndexerDeps) {
     return mode;
   };
 
-  /** Indexes every record stored so far (in chunks, other writers get the lock in between). */
+  /**
+   * Indexes every record stored so far (in chunks, other writers get the lock in between). It covers whatever the
+   * background run was waiting for, so that wait ends here: otherwise `maxDelayMs` kept counting from a batch this
+   * already indexed (say the one before a search) and the background run landed in the middle of the next burst.
+   */
   async function catchUp(): Promise<void> {
     if ((await currentMode()) !== "deferred") return;
-    while ((await db.transaction().execute((tx) => indexPending(tx, chunkRows))) === chunkRows) {
-      await new Promise<void>((resolve) => setImmediate(resolve));
+    const armed = timer !== undefined;
+    disarm();
+    try {
+      while ((await db.transaction().execute((tx) => indexPending(tx, chunkRows))) === chunkRows) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } catch (error) {
+      // The records the background run was waiting for may not be indexed: it runs again (once, as before).
+      if (armed) schedule();
+      throw error;
     }
+  }
+
+  function disarm(): void {
+    clearTimeout(timer);
+    timer = undefined;
+    waitingSince = undefined;
   }
 
   /**
@@ -106,11 +124,7 @@ export function createFtsIndexer(deps: FtsIndexerDeps) {
     indexesInline: async (): Promise<boolean> => (await currentMode()) === "inline",
     schedule,
     catchUp,
-    stop(): void {
-      clearTimeout(timer);
-      timer = undefined;
-      waitingSince = undefined;
-    },
+    stop: disarm,
   };
 }
 

@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { ErrorBody } from "../../shared/api.ts";
@@ -21,12 +22,21 @@ const LogsQuery = Type.Object({
 });
 const TAIL_POLL_MS = 1000;
 
+/**
+ * The body as text. ASCII (most logs) is the same text read as Latin-1, which Node copies as it is (a body over ~1 MB
+ * becomes an external string: a memcpy) instead of decoding UTF-8: 0.1 instead of ~4 ms for a 10k-record batch.
+ */
+function bodyText(body: Buffer | string): string {
+  if (typeof body === "string") return body;
+  return isAscii(body) ? body.toString("latin1") : body.toString("utf8");
+}
+
 export function logsRoutes(deps: { runs: RunsService; logs: LogsService; auth: IngestAuth }): FastifyPluginAsyncTypebox {
   const { runs, logs, auth } = deps;
   return async (app) => {
     if (!app.hasContentTypeParser("application/x-ndjson")) {
-      app.addContentTypeParser(["application/x-ndjson", "application/jsonl"], { parseAs: "string" }, (_request, body, done) =>
-        done(null, body),
+      app.addContentTypeParser(["application/x-ndjson", "application/jsonl"], { parseAs: "buffer" }, (_request, body, done) =>
+        done(null, bodyText(body)),
       );
     }
 

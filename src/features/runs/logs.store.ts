@@ -1,6 +1,6 @@
 import { type Selectable, sql } from "kysely";
 import type { DialectName } from "../../db/connect.ts";
-import { runForEachRow } from "../../db/insert-rows.ts";
+import { insertRows } from "../../db/insert-rows.ts";
 import type { RunErrorGroupsTable, RunLogsTable, RunNodesTable } from "../../db/schema.runs.ts";
 import type { Queryable } from "../../db/schema.ts";
 import type { LogRecordInput } from "./runs.types.ts";
@@ -38,11 +38,32 @@ export interface ErrorDelta {
 const least = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "min" : "least");
 const greatest = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "max" : "greatest");
 
-const INSERT_LOG = `insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
-  values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+const LOG_COLUMNS = ["run_id", "ts", "node", "level", "severity", "msg", "attrs_json", "trace_id", "span_id", "flags"];
 
 /**
- * Inserts a batch. SQLite: one prepared statement run per record inside the caller's transaction (`runForEachRow`);
+ * SQLite: rows per INSERT, largest first; a batch goes in as full statements of each size (10,000 records: ten of
+ * 1,000). Fixed sizes keep four statement texts in the cache, whatever the batch size. One statement of 1,000 rows
+ * costs less than 1,000 runs of a one-row prepared statement (how this inserted before), each of which also updates the AUTOINCREMENT
+ * counter (sqlite_sequence) and crosses into the driver: a 10k batch, alternating both on one file, 34.6 → 31.5 ms at
+ * best, 46 → 36 ms median. 1,000 rows × 10 values stays under SQLite's 32,766 parameters.
+ */
+const SQLITE_CHUNKS = [1000, 100, 10, 1];
+
+/** Each record's attributes as stored (JSON text), and the estimated stored bytes per node. */
+function encodeRecords(records: LogRecordInput[]): { attrs: (string | null)[]; bytes: Map<string, number> } {
+  const bytes = new Map<string, number>();
+  const attrs = new Array<string | null>(records.length);
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i] as LogRecordInput;
+    const text = r.attrs ? JSON.stringify(r.attrs) : null;
+    attrs[i] = text;
+    bytes.set(r.node, (bytes.get(r.node) ?? 0) + r.msg.length + (text?.length ?? 0) + RECORD_OVERHEAD_BYTES);
+  }
+  return { attrs, bytes };
+}
+
+/**
+ * Inserts a batch. SQLite: multi-row INSERTs of fixed sizes (SQLITE_CHUNKS) inside the caller's transaction;
  * PostgreSQL: one statement whose single parameter is the whole batch as a JSON array (`json_array_elements`).
  * The insert is a no-op when the run no longer exists (SQLite has no foreign key on run_logs; see 0016_runs_retention).
  * Returns the estimated stored bytes per node, for retention's byte limit.
@@ -52,37 +73,59 @@ export async function insertLogs(
   batch: { dialect: DialectName; runId: string; records: LogRecordInput[]; indexInline: boolean },
 ): Promise<Map<string, number>> {
   const { dialect, runId, records } = batch;
-  const bytes = new Map<string, number>();
-  if (records.length === 0) return bytes;
-  const rows = records.map((r) => {
-    const attrs = r.attrs ? JSON.stringify(r.attrs) : null;
-    const size = r.msg.length + (attrs?.length ?? 0) + RECORD_OVERHEAD_BYTES;
-    bytes.set(r.node, (bytes.get(r.node) ?? 0) + size);
-    return [runId, r.ts, r.node, r.level, r.severity, r.msg, attrs, r.traceId, r.spanId, r.flags];
-  });
+  if (records.length === 0) return new Map();
+  const { attrs, bytes } = encodeRecords(records);
   if (dialect === "sqlite") {
     const run = await db.selectFrom("runs").select("id").where("id", "=", runId).executeTakeFirst();
     if (!run) return bytes;
-    const inserted = await runForEachRow(db, INSERT_LOG, rows);
-    if (batch.indexInline && inserted.changes > 0) {
-      // A database without 0019's deferred index (see logs.fts.ts). The caller's transaction holds SQLite's only write
-      // lock, so the batch holds the ids just below the last one inserted.
-      const after = inserted.lastInsertRowid - inserted.changes;
-      await sql`insert into run_logs_fts (rowid, msg) select id, msg from run_logs where id > ${after}`.execute(db);
+    // A database without 0019's deferred index (see logs.fts.ts) indexes the batch here: the caller's transaction holds
+    // SQLite's only write lock, so the batch is every id above the highest one before it.
+    const before = batch.indexInline
+      ? Number((await sql<{ id: number | null }>`select max(id) as id from run_logs`.execute(db)).rows[0]?.id ?? 0)
+      : 0;
+    let row = 0;
+    for (const size of SQLITE_CHUNKS) {
+      for (; records.length - row >= size; row += size) {
+        const params: unknown[] = [];
+        for (let i = row; i < row + size; i++) {
+          const r = records[i] as LogRecordInput;
+          params.push(runId, r.ts, r.node, r.level, r.severity, r.msg, attrs[i], r.traceId, r.spanId, r.flags);
+        }
+        await insertRows(db, { table: "run_logs", columns: LOG_COLUMNS, rows: size, params });
+      }
+    }
+    if (batch.indexInline) {
+      await sql`insert into run_logs_fts (rowid, msg) select id, msg from run_logs where id > ${before}`.execute(db);
     }
     return bytes;
   }
+  const rows = records.map((r, i) => [runId, r.ts, r.node, r.level, r.severity, r.msg, attrs[i], r.traceId, r.spanId, r.flags]);
   await sql`insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
     select r ->> 0, (r ->> 1)::bigint, r ->> 2, r ->> 3, (r ->> 4)::int, r ->> 5, r ->> 6, r ->> 7, r ->> 8, (r ->> 9)::int
     from json_array_elements(${JSON.stringify(rows)}::json) as r`.execute(db);
   return bytes;
 }
 
+/**
+ * Rows per statement of the node and error upserts: a batch usually has a few nodes and error groups, but may have
+ * thousands, and SQLite takes at most 32,766 parameters per statement (PostgreSQL 65,535).
+ */
+const UPSERT_ROWS = 500;
+
+function* chunksOf<T>(items: T[], size: number): Generator<T[]> {
+  for (let at = 0; at < items.length; at += size) yield items.slice(at, at + size);
+}
+
+/** One statement per UPSERT_ROWS nodes (each node once in a batch: PostgreSQL refuses to update a row twice). */
 export async function upsertNodes(db: Queryable, dialect: DialectName, runId: string, deltas: NodeDelta[]): Promise<void> {
-  for (const d of deltas) {
-    await db
-      .insertInto("run_nodes")
-      .values({
+  for (const chunk of chunksOf(deltas, UPSERT_ROWS)) await upsertNodeRows(db, dialect, runId, chunk);
+}
+
+async function upsertNodeRows(db: Queryable, dialect: DialectName, runId: string, deltas: NodeDelta[]): Promise<void> {
+  await db
+    .insertInto("run_nodes")
+    .values(
+      deltas.map((d) => ({
         run_id: runId,
         node: d.node,
         first_ts: d.firstTs,
@@ -95,30 +138,43 @@ export async function upsertNodes(db: Queryable, dialect: DialectName, runId: st
         error: d.error,
         fatal: d.fatal,
         bytes: d.bytes,
-      })
-      .onConflict((oc) =>
-        oc.columns(["run_id", "node"]).doUpdateSet({
-          first_ts: sql`${least(dialect)}(run_nodes.first_ts, excluded.first_ts)`,
-          last_ts: sql`${greatest(dialect)}(run_nodes.last_ts, excluded.last_ts)`,
-          last_seen_at: sql`${greatest(dialect)}(run_nodes.last_seen_at, excluded.last_seen_at)`,
-          records: sql`run_nodes.records + excluded.records`,
-          debug: sql`run_nodes.debug + excluded.debug`,
-          info: sql`run_nodes.info + excluded.info`,
-          warn: sql`run_nodes.warn + excluded.warn`,
-          error: sql`run_nodes.error + excluded.error`,
-          fatal: sql`run_nodes.fatal + excluded.fatal`,
-          bytes: sql`run_nodes.bytes + excluded.bytes`,
-        }),
-      )
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(["run_id", "node"]).doUpdateSet({
+        first_ts: sql`${least(dialect)}(run_nodes.first_ts, excluded.first_ts)`,
+        last_ts: sql`${greatest(dialect)}(run_nodes.last_ts, excluded.last_ts)`,
+        last_seen_at: sql`${greatest(dialect)}(run_nodes.last_seen_at, excluded.last_seen_at)`,
+        records: sql`run_nodes.records + excluded.records`,
+        debug: sql`run_nodes.debug + excluded.debug`,
+        info: sql`run_nodes.info + excluded.info`,
+        warn: sql`run_nodes.warn + excluded.warn`,
+        error: sql`run_nodes.error + excluded.error`,
+        fatal: sql`run_nodes.fatal + excluded.fatal`,
+        bytes: sql`run_nodes.bytes + excluded.bytes`,
+      }),
+    )
+    .execute();
+}
+
+/** The batch's error groups (each fingerprint once) and the nodes they occurred on, UPSERT_ROWS per statement. */
+export async function upsertErrors(db: Queryable, dialect: DialectName, runId: string, deltas: ErrorDelta[]): Promise<void> {
+  for (const chunk of chunksOf(deltas, UPSERT_ROWS)) await upsertErrorGroups(db, dialect, runId, chunk);
+  const nodes = deltas.flatMap((d) => [...d.nodes].map((node) => ({ run_id: runId, fingerprint: d.fingerprint, node })));
+  for (const chunk of chunksOf(nodes, UPSERT_ROWS)) {
+    await db
+      .insertInto("run_error_nodes")
+      .values(chunk)
+      .onConflict((oc) => oc.doNothing())
       .execute();
   }
 }
 
-export async function upsertErrors(db: Queryable, dialect: DialectName, runId: string, deltas: ErrorDelta[]): Promise<void> {
-  for (const d of deltas) {
-    await db
-      .insertInto("run_error_groups")
-      .values({
+async function upsertErrorGroups(db: Queryable, dialect: DialectName, runId: string, deltas: ErrorDelta[]): Promise<void> {
+  await db
+    .insertInto("run_error_groups")
+    .values(
+      deltas.map((d) => ({
         run_id: runId,
         fingerprint: d.fingerprint,
         template: d.template,
@@ -128,21 +184,16 @@ export async function upsertErrors(db: Queryable, dialect: DialectName, runId: s
         example_msg: d.exampleMsg,
         example_stack: d.exampleStack,
         example_node: d.exampleNode,
-      })
-      .onConflict((oc) =>
-        oc.columns(["run_id", "fingerprint"]).doUpdateSet({
-          count: sql`run_error_groups.count + excluded.count`,
-          first_ts: sql`${least(dialect)}(run_error_groups.first_ts, excluded.first_ts)`,
-          last_ts: sql`${greatest(dialect)}(run_error_groups.last_ts, excluded.last_ts)`,
-        }),
-      )
-      .execute();
-    await db
-      .insertInto("run_error_nodes")
-      .values([...d.nodes].map((node) => ({ run_id: runId, fingerprint: d.fingerprint, node })))
-      .onConflict((oc) => oc.doNothing())
-      .execute();
-  }
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(["run_id", "fingerprint"]).doUpdateSet({
+        count: sql`run_error_groups.count + excluded.count`,
+        first_ts: sql`${least(dialect)}(run_error_groups.first_ts, excluded.first_ts)`,
+        last_ts: sql`${greatest(dialect)}(run_error_groups.last_ts, excluded.last_ts)`,
+      }),
+    )
+    .execute();
 }
 
 export interface LogQuery {

@@ -1,5 +1,5 @@
 import { invalid } from "../../shared/errors.ts";
-import { parseLevel, type RecordParts } from "./logs.normalize.ts";
+import { defineProto, parseLevel, type RecordParts } from "./logs.normalize.ts";
 import { GPU_LABELS } from "./metrics.canonical.ts";
 import { type MetricPoint, RUN_ID_ATTRIBUTE } from "./runs.types.ts";
 
@@ -17,9 +17,24 @@ function hex(value: unknown): string | null {
   return null;
 }
 
+/** A 64-bit integer as protobufjs decodes it (long.js): two 32-bit halves, each kept as a signed int32. */
+interface Long64 {
+  low: number;
+  high: number;
+  unsigned: boolean;
+}
+
+const isLong = (value: unknown): value is Long64 =>
+  isObject(value) && typeof value.low === "number" && typeof value.high === "number";
+
+/** The high half as a number: unsigned fields (fixed64) as such, signed ones (int64) with their sign. */
+const highOf = (value: Long64): number => (value.unsigned ? value.high >>> 0 : value.high);
+
 function int(value: unknown): number | undefined {
   if (typeof value === "number") return value;
   if (typeof value === "string" && /^-?\d+$/.test(value)) return Number(value);
+  // One rounding of the exact value, like Number() of its decimal string: high × 2^32 is exact in a double.
+  if (isLong(value)) return highOf(value) * 4294967296 + (value.low >>> 0);
   return undefined;
 }
 
@@ -41,14 +56,27 @@ export function anyValue(value: unknown): unknown {
 
 export function attributes(keyValues: unknown): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const kv of list(keyValues)) if (isObject(kv) && typeof kv.key === "string") out[kv.key] = anyValue(kv.value);
+  for (const kv of list(keyValues)) {
+    if (!isObject(kv) || typeof kv.key !== "string") continue;
+    if (kv.key === "__proto__") defineProto(out, anyValue(kv.value));
+    else out[kv.key] = anyValue(kv.value);
+  }
   return out;
 }
 
-/** Unix nanoseconds (decimal string or number) → ms; 0 or absent → undefined. */
+/** Unix nanoseconds (decimal string, number, or a protobuf 64-bit integer) → ms; 0 or absent → undefined. */
 export function nanosToMs(value: unknown): number | undefined {
+  if (isLong(value)) {
+    const high = highOf(value);
+    if (high < 0) return undefined;
+    // high × 2^32 + low = high × 4294 × 10^6 + high × 967296 + low; the last two sum to less than 2^53, so the floor
+    // of their quotient by 10^6 is exact (as BigInt division would be).
+    const ms = high * 4294 + Math.floor((high * 967_296 + (value.low >>> 0)) / 1e6);
+    return ms > 0 ? ms : undefined;
+  }
   if (typeof value === "string" && /^\d+$/.test(value)) {
-    const ms = Number(BigInt(value) / 1_000_000n);
+    // Dropping the last 6 digits is BigInt(value) / 1_000_000n without a BigInt per record.
+    const ms = value.length > 6 ? Number(value.slice(0, -6)) : 0;
     return ms > 0 ? ms : undefined;
   }
   if (typeof value === "number" && value > 0) return Math.floor(value / 1e6);

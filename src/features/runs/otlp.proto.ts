@@ -147,6 +147,16 @@ export function decodeProtobuf(type: protobuf.Type, body: Uint8Array): unknown {
   return type.toObject(message, { longs: String, bytes: Array, defaults: false, oneofs: false, arrays: true });
 }
 
+/**
+ * An export request as `logsFromOtlp` / `metricsFromOtlp` read it: like `decodeProtobuf`, but 64-bit integers stay the
+ * decoder's long.js values (`{ low, high, unsigned }`), which the converters read exactly without the decimal string.
+ * Writing them as strings was about two thirds of decoding a 10k-record request (~25 of ~35 ms).
+ */
+export function decodeExportRequest(type: protobuf.Type, body: Uint8Array): unknown {
+  const message = type.decode(body);
+  return type.toObject(message, { bytes: Array, defaults: false, oneofs: false, arrays: true });
+}
+
 export function encodeProtobuf(type: protobuf.Type, value: Record<string, unknown>): Uint8Array {
   return type.encode(type.fromObject(value)).finish();
 }

@@ -4,7 +4,7 @@ import { STATUS_BY_CODE } from "../../http/errors.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
 import { ingestLimit } from "./ingest-limit.routes.ts";
-import { decodeProtobuf, encodeProtobuf, OtlpTypes } from "./otlp.proto.ts";
+import { decodeExportRequest, encodeProtobuf, OtlpTypes } from "./otlp.proto.ts";
 import type { OtlpOutcome, OtlpService } from "./otlp.service.ts";
 
 const PROTOBUF = "application/x-protobuf";
@@ -56,7 +56,7 @@ function decodeBody(request: FastifyRequest, signal: Signal): unknown {
   }
   if (isProtobuf(request)) {
     try {
-      return decodeProtobuf(signal === "logs" ? OtlpTypes.logsRequest : OtlpTypes.metricsRequest, body);
+      return decodeExportRequest(signal === "logs" ? OtlpTypes.logsRequest : OtlpTypes.metricsRequest, body);
     } catch (error) {
       throw new DomainError(
         "invalid_request",

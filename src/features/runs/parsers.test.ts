@@ -11,6 +11,8 @@ import {
   truncate,
 } from "./logs.normalize.ts";
 import { parseNvidiaSmiCsv } from "./nvidia-smi.parser.ts";
+import { logsFromOtlp, metricsFromOtlp, nanosToMs } from "./otlp.convert.ts";
+import { decodeExportRequest, decodeProtobuf, encodeProtobuf, OtlpTypes } from "./otlp.proto.ts";
 import { parsePrometheus } from "./prometheus.parser.ts";
 
 describe("error fingerprints", () => {
@@ -73,6 +75,36 @@ describe("log record bounds", () => {
     expect(parseTimestamp("1764590000123")).toBe(1_764_590_000_123);
     expect(parseTimestamp("2026-12-01 12:00:00Z")).toBe(Date.UTC(2026, 11, 1, 12));
     expect(parseTimestamp("yesterday")).toBeUndefined();
+    expect(parseLevel("constructor")).toBeUndefined();
+    expect(parseLevel(" Warn ")).toBe("warn");
+  });
+
+  it("reads ISO-8601 UTC times exactly as Date.parse does, valid or not", () => {
+    const two = (n: number) => String(n).padStart(2, "0");
+    fc.assert(
+      fc.property(
+        fc.record({
+          year: fc.integer({ min: 0, max: 9999 }),
+          month: fc.integer({ min: 0, max: 13 }),
+          day: fc.integer({ min: 0, max: 32 }),
+          hour: fc.integer({ min: 0, max: 25 }),
+          minute: fc.integer({ min: 0, max: 60 }),
+          second: fc.integer({ min: 0, max: 60 }),
+          ms: fc.option(fc.integer({ min: 0, max: 999 })),
+        }),
+        (t) => {
+          const text = `${String(t.year).padStart(4, "0")}-${two(t.month)}-${two(t.day)}T${two(t.hour)}:${two(t.minute)}:${two(
+            t.second,
+          )}${t.ms === null ? "" : `.${String(t.ms).padStart(3, "0")}`}Z`;
+          const expected = Date.parse(text);
+          expect(parseTimestamp(text)).toBe(Number.isNaN(expected) ? undefined : expected);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    expect(parseTimestamp("2024-02-29T23:59:59.999Z")).toBe(Date.UTC(2024, 1, 29, 23, 59, 59, 999));
+    expect(parseTimestamp("2023-02-29T00:00:00Z")).toBe(Date.parse("2023-02-29T00:00:00Z") || undefined);
+    expect(parseTimestamp("0099-01-01T00:00:00Z")).toBe(Date.parse("0099-01-01T00:00:00Z"));
   });
 
   it("rejects a line that starts like JSON but is not, and keeps other fields as attributes", () => {
@@ -82,6 +114,56 @@ describe("log record bounds", () => {
     // Keys that are also names on Object.prototype are fields like any other.
     const proto = parseNdjsonLine('  {"msg":"x","constructor":"c","toString":1}', 2);
     expect(proto).toMatchObject({ ok: true, record: { msg: "x", attrs: { constructor: "c", toString: 1 } } });
+    const own = parseNdjsonLine('{"msg":"x","__proto__":{"polluted":true}}', 3);
+    expect(own?.ok && JSON.stringify(own.record.attrs)).toBe('{"__proto__":{"polluted":true}}');
+    expect(own?.ok && Object.getPrototypeOf(own.record.attrs)).toBe(Object.prototype);
+  });
+
+  it("reads OTLP nanosecond times as whole milliseconds, rounded down, from any decimal string", () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 24n }), fc.nat({ max: 3 }), (nanos, zeros) => {
+        const ms = Number(nanos / 1_000_000n);
+        expect(nanosToMs(`${"0".repeat(zeros)}${nanos}`)).toBe(ms > 0 ? ms : undefined);
+      }),
+    );
+    expect(nanosToMs("1700000000000999999")).toBe(1_700_000_000_000);
+  });
+
+  it("reads protobuf 64-bit integers exactly as their decimal strings", () => {
+    const u64 = fc.bigInt({ min: 0n, max: 2n ** 64n - 1n });
+    const i64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+    fc.assert(
+      fc.property(u64, u64, i64, (time, count, int) => {
+        const resource = { attributes: [{ key: "host.name", value: { stringValue: "w1" } }] };
+        const attributes = [{ key: "n", value: { intValue: String(int) } }];
+        const logs = encodeProtobuf(OtlpTypes.logsRequest, {
+          resourceLogs: [{ resource, scopeLogs: [{ logRecords: [{ timeUnixNano: String(time), attributes }] }] }],
+        });
+        expect(logsFromOtlp(decodeExportRequest(OtlpTypes.logsRequest, logs))).toEqual(
+          logsFromOtlp(decodeProtobuf(OtlpTypes.logsRequest, logs)),
+        );
+        const point = { timeUnixNano: String(time), attributes };
+        const metrics = encodeProtobuf(OtlpTypes.metricsRequest, {
+          resourceMetrics: [
+            {
+              resource,
+              scopeMetrics: [
+                {
+                  metrics: [
+                    { name: "g", gauge: { dataPoints: [{ ...point, asInt: String(int) }] } },
+                    { name: "h", histogram: { dataPoints: [{ ...point, count: String(count), sum: 1.5 }] } },
+                  ],
+                },
+              ],
+            },
+          ],
+        });
+        expect(metricsFromOtlp(decodeExportRequest(OtlpTypes.metricsRequest, metrics), 1)).toEqual(
+          metricsFromOtlp(decodeProtobuf(OtlpTypes.metricsRequest, metrics), 1),
+        );
+      }),
+      { numRuns: 500 },
+    );
   });
 
   it("keeps attributes within the bounds as they are, and cuts a long one among short ones", () => {

@@ -182,6 +182,41 @@ describe.each(testDialects())("runs and logs on %s", (dialect) => {
     expect(long?.msg).toMatch(/…\[truncated \d+ bytes\]$/);
   });
 
+  it("counts a batch of thousands of nodes and error groups, and keeps non-ASCII text and odd level and key names", async () => {
+    const made = (
+      await t.request({ method: "POST", url: "/api/v1/projects/shop/runs", payload: { name: "wide" } })
+    ).json<CreatedRun>();
+    // Letters only: each message is its own error group (digits would be normalised away).
+    const word = (i: number) =>
+      [i % 26, Math.floor(i / 26) % 26, Math.floor(i / 676)].map((d) => String.fromCharCode(97 + d)).join("");
+    const wide = Array.from({ length: 4000 }, (_, i) =>
+      JSON.stringify({ level: "error", node: `n-${word(i)}`, msg: `stage ${word(i)} failed` }),
+    );
+    const res = await ingest(made.id, wide.join("\n"), made.ingestToken);
+    expect(res.json<IngestResult>()).toMatchObject({ accepted: 4000, rejected: 0 });
+    const odd = [
+      JSON.stringify({ level: "constructor", msg: "Größe überschritten ✓", __proto__x: 1 }),
+      '{"level":"__proto__","msg":"proto attribute","__proto__":{"a":1},"constructor":"c"}',
+    ];
+    expect((await ingest(made.id, odd.join("\n"), made.ingestToken)).json<IngestResult>()).toMatchObject({ accepted: 2 });
+    const summary = (await t.request({ method: "GET", url: `/api/v1/runs/${made.id}/summary` })).json<{
+      records: number;
+      nodes: { node: string; records: number; levels: { error: number } }[];
+      topErrors: { count: number; nodes: string[] }[];
+    }>();
+    expect(summary.records).toBe(4002);
+    expect(summary.nodes).toHaveLength(4001);
+    expect(summary.nodes.find((n) => n.node === "n-bcd")).toMatchObject({ records: 1, levels: { error: 1 } });
+    expect(summary.topErrors).toHaveLength(10);
+    expect(summary.topErrors[0]).toMatchObject({ count: 1, nodes: [expect.stringMatching(/^n-/)] });
+    const stored = (await logs(made.id, "node=default")).items;
+    expect(stored.map((r) => [r.msg, r.level, r.attributes])).toEqual([
+      ["Größe überschritten ✓", "info", { __proto__x: 1 }],
+      ["proto attribute", "info", JSON.parse('{"__proto__":{"a":1},"constructor":"c"}')],
+    ]);
+    expect((await logs(made.id, "q=%C3%BCberschritten")).items.map((r) => r.msg)).toEqual(["Größe überschritten ✓"]);
+  });
+
   it("refuses unknown runs, wrong tokens, another run's token, bodies over the limit and batches over 10k", async () => {
     const other = (
       await t.request({ method: "POST", url: "/api/v1/projects/shop/runs", payload: { name: "other" } })
