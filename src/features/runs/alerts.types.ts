@@ -43,17 +43,7 @@ export const DEFAULT_ALERT_RULES: AlertRule[] = [
   { name: "node-silent", type: "node_silent", after: "5m", severity: "warning" },
 ];
 
-export const AlertSchema = Type.Object({
-  id: Type.String(),
-  rule: Type.String(),
-  severity: Type.String(),
-  state: Type.Union([Type.Literal("firing"), Type.Literal("resolved")]),
-  message: Type.String(),
-  value: Type.Union([Type.Number(), Type.Null()]),
-  firedAt: Type.String(),
-  resolvedAt: Type.Union([Type.String(), Type.Null()]),
-});
-export type Alert = Static<typeof AlertSchema>;
+export { type Alert, AlertSchema } from "../../shared/runs.api.ts";
 
 export function durationMs(text: string | undefined, fallback: number): number {
   const match = text ? /^(\d+)(ms|s|m|h)$/.exec(text) : null;

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
 import { ErrorBody } from "../../shared/api.ts";
 import { invalid } from "../../shared/errors.ts";
+import { MetricAnswerSchema } from "../../shared/runs.api.ts";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
 import { ingestLimit } from "./ingest-limit.routes.ts";
 import type { MetricsService } from "./metrics.service.ts";
@@ -14,20 +15,6 @@ const IngestResult = Type.Object({
   rejected: Type.Integer(),
   errors: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String() })),
 });
-const Bucket = Type.Object({
-  ts: Type.String(),
-  min: Type.Number(),
-  avg: Type.Number(),
-  max: Type.Number(),
-  count: Type.Integer(),
-});
-const Series = Type.Object({
-  node: Type.String(),
-  gpu: Type.String(),
-  labels: Type.Record(Type.String(), Type.String()),
-  points: Type.Array(Bucket),
-});
-
 function time(value: string | undefined, field: string): number | undefined {
   if (value === undefined) return undefined;
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
@@ -101,13 +88,7 @@ export function metricsRoutes(deps: { runs: RunsService; metrics: MetricsService
             gpu: Type.Optional(Type.String({ maxLength: 100 })),
           }),
           response: {
-            200: Type.Object({
-              name: Type.String(),
-              from: Type.String(),
-              to: Type.String(),
-              stepMs: Type.Integer(),
-              series: Type.Array(Series),
-            }),
+            200: MetricAnswerSchema,
             ...errors,
           },
         },

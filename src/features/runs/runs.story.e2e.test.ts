@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 import { type RecordingServer, startRecordingServer } from "../../../test/helpers/recording-server.ts";
+import type { RunSummary } from "../../shared/runs.api.ts";
 import type { Alert } from "./alerts.types.ts";
-import type { RunSummary } from "./runs.summary.ts";
 import type { CreatedRun, LogRecord } from "./runs.types.ts";
 
 const ROOT = new URL("../../../", import.meta.url).pathname;

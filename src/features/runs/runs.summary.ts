@@ -1,45 +1,15 @@
+import type { RunFigures, RunFinding, RunFindings, RunSummary } from "../../shared/runs.api.ts";
 import type { AlertsService } from "./alerts.service.ts";
-import type { Alert } from "./alerts.types.ts";
 import type { LogsService } from "./logs.service.ts";
 import { CANONICAL } from "./metrics.canonical.ts";
 import type { MetricsService } from "./metrics.service.ts";
 import type { RunsService } from "./runs.service.ts";
-import type { Run, RunRecord } from "./runs.types.ts";
+import type { RunRecord } from "./runs.types.ts";
 
 const SUMMARY_METRICS = Object.values(CANONICAL);
 
-export interface RunFigures {
-  runId: string;
-  status: string;
-  durationMs: number;
-  errors: number;
-  gpuUtilizationAvg: number | null;
-  gpuMemoryPeakMib: number | null;
-  hostMemoryPeakPct: number | null;
-}
-
-/** A finding another feature reports about a run (e.g. a Spark diagnosis), shown on the run page. */
-export interface RunFinding {
-  /** The feature that found it: "spark". */
-  source: string;
-  /** What it is about inside the run: the Spark analysis name. */
-  subject: string;
-  code: string;
-  severity: "info" | "warning" | "critical";
-  title: string;
-  advice: string;
-}
-
 /** Registered by a feature built after runs (Spark): the findings it has about a run. */
 export type RunFindingsSource = (run: RunRecord) => Promise<RunFinding[]>;
-
-export interface RunFindings {
-  critical: number;
-  warning: number;
-  info: number;
-  /** The most severe first, at most TOP_FINDINGS. */
-  top: RunFinding[];
-}
 
 const TOP_FINDINGS = 5;
 const SEVERITY_ORDER: Record<RunFinding["severity"], number> = { critical: 0, warning: 1, info: 2 };
@@ -52,37 +22,6 @@ export function summariseFindings(findings: RunFinding[]): RunFindings {
     warning: count("warning"),
     info: count("info"),
     top: [...findings].sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]).slice(0, TOP_FINDINGS),
-  };
-}
-
-export interface RunSummary {
-  run: Run;
-  records: number;
-  nodes: {
-    node: string;
-    firstRecordAt: string;
-    lastRecordAt: string;
-    lastSeenAt: string;
-    records: number;
-    levels: { debug: number; info: number; warn: number; error: number; fatal: number };
-  }[];
-  topErrors: {
-    fingerprint: string;
-    template: string;
-    count: number;
-    firstSeen: string;
-    lastSeen: string;
-    nodes: string[];
-    example: { message: string; stack: string | null; node: string };
-  }[];
-  metrics: { name: string; node: string; gpu: string; min: number; avg: number; max: number; samples: number }[];
-  alerts: Alert[];
-  /** Findings of other features about this run (Spark diagnoses), through `findingSources`. */
-  findings: RunFindings;
-  comparison: {
-    current: RunFigures;
-    previousRun: RunFigures | null;
-    previousEnvironment: (RunFigures & { environment: string | null }) | null;
   };
 }
 

@@ -1,5 +1,4 @@
 import { type Static, Type } from "typebox";
-import { Nullable } from "../../shared/api.ts";
 
 export const RUN_STATUSES = ["running", "succeeded", "failed", "unknown"] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -23,38 +22,17 @@ export interface RunRecord {
   purgedAt?: string | null;
 }
 
-export const RunStatusSchema = Type.Union([
-  Type.Literal("running"),
-  Type.Literal("succeeded"),
-  Type.Literal("failed"),
-  Type.Literal("unknown"),
-]);
-
-export const RunSchema = Type.Object({
-  id: Type.String(),
-  project: Type.String(),
-  name: Type.String(),
-  environment: Nullable(Type.String()),
-  releaseVersion: Nullable(Type.String()),
-  commitSha: Nullable(Type.String()),
-  deploymentId: Nullable(Type.String()),
-  externalId: Nullable(Type.String()),
-  attributes: Type.Record(Type.String(), Type.String()),
-  status: RunStatusSchema,
-  createdBy: Nullable(Type.String()),
-  createdAt: Type.String(),
-  endedAt: Nullable(Type.String()),
-  durationMs: Type.Integer(),
-  /** When retention deleted the run's log records and metric samples (its counts, errors and alerts stay). */
-  purgedAt: Nullable(Type.String()),
-});
-export type Run = Static<typeof RunSchema>;
-
-export const CreatedRunSchema = Type.Intersect([
+export {
+  type CreatedRun,
+  CreatedRunSchema,
+  type IngestResult,
+  IngestResultSchema,
+  type LogRecord,
+  LogRecordSchema,
+  type Run,
   RunSchema,
-  Type.Object({ ingestToken: Type.String({ description: "Run-scoped ingest token; shown once" }) }),
-]);
-export type CreatedRun = Static<typeof CreatedRunSchema>;
+  RunStatusSchema,
+} from "../../shared/runs.api.ts";
 
 export const CreateRunBody = Type.Object(
   {
@@ -74,29 +52,6 @@ export const EndRunBody = Type.Object(
   { status: Type.Union([Type.Literal("succeeded"), Type.Literal("failed"), Type.Literal("unknown")]) },
   { additionalProperties: false },
 );
-
-export const LogRecordSchema = Type.Object({
-  id: Type.Integer(),
-  ts: Type.String(),
-  node: Type.String(),
-  level: Type.String(),
-  msg: Type.String(),
-  attributes: Type.Union([Type.Record(Type.String(), Type.Unknown()), Type.Null()]),
-  traceId: Nullable(Type.String()),
-  spanId: Nullable(Type.String()),
-  clamped: Type.Boolean(),
-  truncated: Type.Boolean(),
-});
-export type LogRecord = Static<typeof LogRecordSchema>;
-
-export const IngestResultSchema = Type.Object({
-  accepted: Type.Integer(),
-  rejected: Type.Integer(),
-  clamped: Type.Integer(),
-  truncated: Type.Integer(),
-  errors: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String() })),
-});
-export type IngestResult = Static<typeof IngestResultSchema>;
 
 /** A metric sample before storage: `gpu` "" for host metrics, `labels` the remaining labels. */
 export interface MetricPoint {

@@ -3,12 +3,13 @@ import type { Database } from "../../db/schema.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
+import type { RunFinding } from "../../shared/runs.api.ts";
 import type { RunsService } from "../runs/runs.service.ts";
 import type { DecodeLimits } from "./codecs/decode.ts";
 import { compareAnalyses, type SparkComparison } from "./diagnoses/compare.ts";
 import { SparkIngest } from "./ingest/spark-ingest.ts";
 import { type AnalysisListItem, createSparkStore } from "./spark.store.ts";
-import type { Finding, SourceInfo, SparkAnalysis } from "./spark.types.ts";
+import type { SourceInfo, SparkAnalysis } from "./spark.types.ts";
 
 export interface SparkServiceDeps {
   db: Kysely<Database>;
@@ -26,15 +27,8 @@ export interface AnalysisView {
   comparison: (SparkComparison & { previousRunId: string }) | null;
 }
 
-/** A finding as the run summary lists it (shape of runs' RunFinding; spark does not import runs internals). */
-export interface SparkRunFinding {
-  source: "spark";
-  subject: string;
-  code: string;
-  severity: Finding["severity"];
-  title: string;
-  advice: string;
-}
+/** A finding as the run summary lists it (the runs API's shape, from src/shared). */
+export type SparkRunFinding = RunFinding & { source: "spark" };
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** Lists in a stored analysis are capped so one row stays small (the full counts are in `counts`). */

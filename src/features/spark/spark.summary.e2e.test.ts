@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 import { fixturesDir } from "../../../test/helpers/fixtures.ts";
-import type { RunSummary } from "../runs/runs.summary.ts";
+import type { RunSummary } from "../../shared/runs.api.ts";
 import type { CreatedRun } from "../runs/runs.types.ts";
 import type { AnalysisView } from "./spark.service.ts";
 import { SyntheticLog } from "./testing/synthetic-log.ts";

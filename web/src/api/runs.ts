@@ -1,6 +1,19 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type {
+  LogRecord,
+  MetricAnswer,
+  MetricSeries,
+  Run,
+  Alert as RunAlert,
+  RunError,
+  RunFigures,
+  RunFinding,
+  RunNode,
+  RunStatus,
+  RunSummary,
+} from "../../../src/shared/runs.api.ts";
+import type {
   Severity,
   SparkAnalysis,
   ExecutorSummary as SparkExecutor,
@@ -10,118 +23,26 @@ import type {
 import { api, path, withQuery } from "./client.ts";
 import type { PageOf } from "./types.ts";
 
-export type { Severity, SparkAnalysis, SparkExecutor, SparkFinding, SparkStage };
+export type {
+  LogRecord,
+  MetricAnswer,
+  MetricSeries,
+  Run,
+  RunAlert,
+  RunError,
+  RunFigures,
+  RunFinding,
+  RunNode,
+  RunStatus,
+  RunSummary,
+  Severity,
+  SparkAnalysis,
+  SparkExecutor,
+  SparkFinding,
+  SparkStage,
+};
 
 // ── types (the JSON of src/features/runs and src/features/spark routes) ──────────────────────────────────────────────
-export type RunStatus = "running" | "succeeded" | "failed" | "unknown";
-
-export interface Run {
-  id: string;
-  project: string;
-  name: string;
-  environment: string | null;
-  releaseVersion: string | null;
-  commitSha: string | null;
-  deploymentId: string | null;
-  externalId: string | null;
-  attributes: Record<string, string>;
-  status: RunStatus;
-  createdBy: string | null;
-  createdAt: string;
-  endedAt: string | null;
-  durationMs: number;
-}
-
-export interface RunAlert {
-  id: string;
-  rule: string;
-  severity: string;
-  state: "firing" | "resolved";
-  message: string;
-  value: number | null;
-  firedAt: string;
-  resolvedAt: string | null;
-}
-
-export interface RunFigures {
-  runId: string;
-  status: string;
-  durationMs: number;
-  errors: number;
-  gpuUtilizationAvg: number | null;
-  gpuMemoryPeakMib: number | null;
-  hostMemoryPeakPct: number | null;
-}
-
-export interface RunNode {
-  node: string;
-  firstRecordAt: string;
-  lastRecordAt: string;
-  lastSeenAt: string;
-  records: number;
-  levels: Record<string, number>;
-}
-
-export interface RunError {
-  fingerprint: string;
-  template: string;
-  count: number;
-  firstSeen: string;
-  lastSeen: string;
-  nodes: string[];
-  example: { message: string; stack: string | null; node: string };
-}
-
-export interface RunFinding {
-  source: string;
-  subject: string;
-  code: string;
-  severity: Severity;
-  title: string;
-  advice: string;
-}
-
-export interface RunSummary {
-  run: Run;
-  records: number;
-  nodes: RunNode[];
-  topErrors: RunError[];
-  metrics: { name: string; node: string; gpu: string; min: number; avg: number; max: number; samples: number }[];
-  alerts: RunAlert[];
-  findings: { critical: number; warning: number; info: number; top: RunFinding[] };
-  comparison: {
-    current: RunFigures;
-    previousRun: RunFigures | null;
-    previousEnvironment: (RunFigures & { environment: string | null }) | null;
-  };
-}
-
-export interface LogRecord {
-  id: number;
-  ts: string;
-  node: string;
-  level: string;
-  msg: string;
-  attributes: Record<string, unknown> | null;
-  clamped: boolean;
-  truncated: boolean;
-}
-
-export interface MetricSeries {
-  node: string;
-  gpu: string;
-  labels: Record<string, string>;
-  points: { ts: string; min: number; avg: number; max: number; count: number }[];
-}
-
-export interface MetricAnswer {
-  name: string;
-  from: string;
-  to: string;
-  stepMs: number;
-  series: MetricSeries[];
-}
-
 export interface SparkListItem {
   runId: string;
   name: string;
