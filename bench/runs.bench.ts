@@ -16,8 +16,8 @@ import { markdownTable } from "./lib/report.ts";
  *     lines of one run (merged and one node) and a full-text query over that run, p95 over BENCH_ITERATIONS.
  *  3. writers: BENCH_WRITERS concurrent HTTP writers for BENCH_WRITERS_S seconds against the listening server, each
  *     record with a unique id; afterwards every acknowledged record must be stored exactly once.
- * Knobs: BENCH_RECORDS (2,000,000), BENCH_ITERATIONS (50), BENCH_WRITERS (500), BENCH_WRITERS_S (30),
- * BENCH_ONLY (ingest,queries,writers).
+ * Knobs: BENCH_INGEST_BATCHES (30; the first is the warm-up), BENCH_RECORDS (2,000,000), BENCH_ITERATIONS (50),
+ * BENCH_WRITERS (500), BENCH_WRITERS_S (30), BENCH_ONLY (ingest,queries,writers).
  */
 
 const BATCH = 10_000;
@@ -110,7 +110,7 @@ interface Row {
 const verdict = (ok: boolean) => (ok ? "PASS" : "FAIL");
 
 async function ingestPart(b: BenchApp, rows: Row[]): Promise<void> {
-  const batches = 10;
+  const batches = intFromEnv("BENCH_INGEST_BATCHES", { fallback: 30, min: 2 });
   const t0 = Date.now() - 3_600_000;
   const bodies = Array.from({ length: batches }, (_, i) => ndjsonBatch(i * BATCH, 8, t0));
   let started = performance.now();
