@@ -12,16 +12,21 @@ export interface LoadSpec {
   durationSeconds: number;
 }
 
-export interface LoadSummary {
-  requestsPerSecond: number;
-  /** Latencies in ms (autocannon records whole milliseconds). */
+/** What both load shapes report. */
+interface LatencySummary {
+  /** Latencies in ms. */
   p50: number;
   p99: number;
   max: number;
   total: number;
   non2xx: number;
-  /** Connection errors and timeouts: requests that got no answer at all. */
+  /** Requests that got no answer at all. */
   errors: number;
+}
+
+/** Closed loop (autocannon): latencies in whole milliseconds. */
+export interface LoadSummary extends LatencySummary {
+  requestsPerSecond: number;
   /** Of `errors`, requests with no answer within autocannon's 10 s timeout. */
   timeouts: number;
   statusCounts: Record<string, number>;
@@ -32,17 +37,11 @@ export interface PacedSpec extends LoadSpec {
   rate: number;
 }
 
-export interface PacedSummary {
+/** Open loop: latencies from each request's scheduled start. */
+export interface PacedSummary extends LatencySummary {
   /** Requests per second offered, and answered over the whole run (below `rate` when the server fell behind). */
   rate: number;
   achieved: number;
-  /** Latencies in ms from each request's scheduled start. */
-  p50: number;
-  p99: number;
-  max: number;
-  total: number;
-  non2xx: number;
-  errors: number;
 }
 
 /**
