@@ -11,7 +11,7 @@ import { oidcSettings } from "./features/auth/oidc.settings.ts";
 import { createCommitStatusFeature } from "./features/commit-status/commit-status.feature.ts";
 import { createDashboardFeature } from "./features/dashboard/dashboard.feature.ts";
 import { createDeploymentsFeature } from "./features/deployments/deployments.feature.ts";
-import { getExecutor, validateExecutorConfig } from "./features/deployments/executors/registry.ts";
+import { getExecutor, validateExecutorConfig, warmUpExecutors } from "./features/deployments/executors/registry.ts";
 import { createStepReports } from "./features/deployments/executors/step-reports.ts";
 import { createEventsFeature } from "./features/events/events.feature.ts";
 import { createFlagsFeature } from "./features/flags/flags.feature.ts";
@@ -254,6 +254,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   }))
     jobs.register(type, handler);
   jobs.atStart(runs.ensureRetentionJob);
+  jobs.atStart(warmUpExecutors);
 
   const http = Fastify({
     loggerInstance: logger as FastifyBaseLogger,

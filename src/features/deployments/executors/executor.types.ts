@@ -63,6 +63,8 @@ export interface Executor<C = unknown> {
   start(ctx: ExecutionContext<C>): Promise<StepOutcome>;
   poll?(ctx: ExecutionContext<C>): Promise<StepOutcome>;
   cancel?(ctx: ExecutionContext<C>): Promise<void>;
+  /** Called when this process starts running deploys: get ready now what the first step would otherwise wait for. */
+  warmUp?(): void;
 }
 
 /**

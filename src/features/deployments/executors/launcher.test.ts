@@ -58,6 +58,21 @@ describe("Launcher", () => {
     expect((await outputOf(viaShell)).stdout).toBe("x\n/tmp\n");
   });
 
+  it("starts its helper ahead of the first command when asked (the job runner's start does)", async () => {
+    const early = new Launcher();
+    try {
+      expect(early.helperPid).toBeUndefined();
+      early.start();
+      const pid = early.helperPid;
+      expect(pid).toBeGreaterThan(0);
+      const child = await early.launch({ program: "true", args: [], env: process.env, shell: false });
+      expect(early.helperPid).toBe(pid);
+      expect((await outputOf(child)).exited).toEqual({ code: 0, signal: null });
+    } finally {
+      early.close();
+    }
+  });
+
   it("rejects with the errno of a command that cannot start", async () => {
     await expect(launcher.launch({ program: "/no/such/program", args: [], env: {}, shell: false })).rejects.toMatchObject({
       code: "ENOENT",

@@ -81,6 +81,11 @@ export class Launcher {
     });
   }
 
+  /** Starts the helper process now instead of on the first launch. */
+  start(): void {
+    this.#helper();
+  }
+
   /** The helper process's pid while it runs (diagnostics and tests). */
   get helperPid(): number | undefined {
     return this.#process?.pid;

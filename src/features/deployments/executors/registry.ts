@@ -27,6 +27,11 @@ export function getExecutor(type: string): Executor | undefined {
   return executors.get(type);
 }
 
+/** Lets every executor prepare for deploys in this process (the job runner's start). */
+export async function warmUpExecutors(): Promise<void> {
+  for (const executor of executors.values()) executor.warmUp?.();
+}
+
 export function executorTypes(): string[] {
   return [...executors.keys()];
 }

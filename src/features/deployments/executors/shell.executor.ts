@@ -49,6 +49,11 @@ export const shellExecutor: Executor<ShellConfig> = {
   configSchema: ShellConfigSchema,
   safeToRetry: false,
 
+  // Fork the launcher while the server is small, and so the first deploy does not wait for a node process to start.
+  warmUp() {
+    launcher.start();
+  },
+
   async start(ctx) {
     const { config } = ctx;
     if (ctx.signal.aborted) throw cancelledError(ctx.signal.reason);

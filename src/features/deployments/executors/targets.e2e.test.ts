@@ -320,7 +320,12 @@ describe.each(testDialects())("a stagegate server killed while polling ADF on %s
       for (let status = deployment.status; !["succeeded", "failed", "errored"].includes(status); ) {
         await new Promise((resolve) => setTimeout(resolve, 100));
         status = (await api<Deployment>(first, "GET", `/deployments/${deployment.id}`)).status;
-        expect(status).not.toMatch(/failed|errored/);
+        if (/failed|errored/.test(status)) {
+          const log = await fetch(`${first.url}/api/v1/deployments/${deployment.id}/log`, {
+            headers: { authorization: `Bearer ${TOKEN}` },
+          });
+          expect.fail(`the ${environment} deploy ended ${status}:\n${await log.text()}`);
+        }
       }
     }
     const live = await api<Deployment>(first, "POST", "/projects/transcripts/releases/3.0.0/promote", { environment: "live" });
