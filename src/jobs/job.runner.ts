@@ -149,7 +149,8 @@ export class JobRunner {
     const now = this.#options.clock.now();
     if (now.getTime() - this.#lastSweep < this.#options.leaseMs / 4) return;
     this.#lastSweep = now.getTime();
-    const released = await releaseExpiredLeases(this.#options.db, now);
+    // Our own running jobs stay ours even if a stall made their heartbeat late: the next heartbeat renews them.
+    const released = await releaseExpiredLeases(this.#options.db, now, [...this.#active.keys()]);
     if (released > 0) this.#options.logger.warn({ released }, "returned jobs with expired leases to the queue");
   }
 

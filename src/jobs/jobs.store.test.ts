@@ -44,6 +44,18 @@ describe.each(testDialects())("job queue store on %s", (dialect) => {
     await completeJob(db.kysely, job?.id ?? "", "alive");
   });
 
+  it("keeps an expired lease the releasing process says it is still running", async () => {
+    await enqueueJob(db.kysely, { type: "stalled", payload: null }, t0);
+    const job = await claim("slow", at(0));
+    expect(job).toBeDefined();
+    expect(await releaseExpiredLeases(db.kysely, at(1001), [job?.id ?? ""])).toBe(0);
+    expect(await heartbeatJob(db.kysely, job?.id ?? "", "slow", at(3000))).toBe(true);
+    expect(await releaseExpiredLeases(db.kysely, at(5000), ["some-other-job"])).toBe(1);
+    const again = await claim("other", at(5001));
+    expect(again?.id).toBe(job?.id);
+    await completeJob(db.kysely, job?.id ?? "", "other");
+  });
+
   it("runs a job poked while it was running again at once instead of later", async () => {
     await enqueueJob(db.kysely, { type: "poke", key: "deployment:1", payload: null }, t0);
     const job = await claim("w", at(0));

@@ -149,9 +149,13 @@ export async function hasOpenJob(db: Queryable, key: string): Promise<boolean> {
  * Returns jobs whose lease ran out (their process died or stalled) to the queue. The handler finds out on its next run
  * what was interrupted and decides: resume, retry, or record that the outcome is unknown.
  */
-export async function releaseExpiredLeases(db: Queryable, now: Date): Promise<number> {
+/**
+ * Returns jobs whose lease ran out to the queue. `keep`: jobs this process is still running (its heartbeat was late,
+ * e.g. the event loop stalled); handing those out again would have the same process start them a second time.
+ */
+export async function releaseExpiredLeases(db: Queryable, now: Date, keep: readonly string[] = []): Promise<number> {
   const at = now.toISOString();
-  const result = await db
+  let query = db
     .updateTable("jobs")
     .set({
       status: "pending",
@@ -162,7 +166,8 @@ export async function releaseExpiredLeases(db: Queryable, now: Date): Promise<nu
       updated_at: at,
     })
     .where("status", "=", "running")
-    .where("lease_expires_at", "<", at)
-    .executeTakeFirst();
+    .where("lease_expires_at", "<", at);
+  if (keep.length > 0) query = query.where("id", "not in", keep);
+  const result = await query.executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
