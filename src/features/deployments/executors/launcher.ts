@@ -53,9 +53,9 @@ const CHILD_SCRIPT = new URL("./launcher.child.mjs", import.meta.url);
 /**
  * Starts commands from a small helper process instead of the server itself. `child_process.spawn` forks the calling
  * process: in a server with a few hundred MB of heap that blocks the event loop for tens of milliseconds per command,
- * and every page the server touches afterwards takes a copy-on-write fault (measured: bench/RESULTS.md, "Launching
- * shell deploys"). The helper is forked once, on first use, with bare `node`; if it dies it is forked again on the next
- * launch, and the commands it was watching are reported `lost`.
+ * and every page the server touches afterwards takes a copy-on-write fault (`npm run bench -- launch`; bench/RESULTS.md).
+ * The helper is forked once, with bare `node`: by `start()` when the job runner starts, else on first use. If it dies it
+ * is forked again on the next launch, and the commands it was watching are reported `lost`.
  */
 export class Launcher {
   #process: ChildProcess | undefined;
