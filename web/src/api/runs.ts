@@ -1,11 +1,16 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
-import type {
+import type { LogRecord, MetricAnswer, Run, RunStatus, RunSummary } from "../../../src/shared/runs.api.ts";
+import type { SparkAnalysis, Finding as SparkFinding } from "../../../src/shared/spark.api.ts";
+import { api, path, withQuery } from "./client.ts";
+import type { PageOf } from "./types.ts";
+
+export type {
+  Alert as RunAlert,
   LogRecord,
   MetricAnswer,
   MetricSeries,
   Run,
-  Alert as RunAlert,
   RunError,
   RunFigures,
   RunFinding,
@@ -13,36 +18,15 @@ import type {
   RunStatus,
   RunSummary,
 } from "../../../src/shared/runs.api.ts";
-import type {
-  Severity,
-  SparkAnalysis,
+export type {
   ExecutorSummary as SparkExecutor,
   Finding as SparkFinding,
-  StageSummary as SparkStage,
-} from "../../../src/shared/spark.api.ts";
-import { api, path, withQuery } from "./client.ts";
-import type { PageOf } from "./types.ts";
-
-export type {
-  LogRecord,
-  MetricAnswer,
-  MetricSeries,
-  Run,
-  RunAlert,
-  RunError,
-  RunFigures,
-  RunFinding,
-  RunNode,
-  RunStatus,
-  RunSummary,
   Severity,
   SparkAnalysis,
-  SparkExecutor,
-  SparkFinding,
-  SparkStage,
-};
+  StageSummary as SparkStage,
+} from "../../../src/shared/spark.api.ts";
 
-// ── types (the JSON of src/features/runs and src/features/spark routes) ──────────────────────────────────────────────
+// ── types (the JSON of src/features/spark routes; runs: src/shared/runs.api.ts) ────────────────────────────────────
 export interface SparkListItem {
   runId: string;
   name: string;
