@@ -147,11 +147,9 @@ export async function hasOpenJob(db: Queryable, key: string): Promise<boolean> {
 
 /**
  * Returns jobs whose lease ran out (their process died or stalled) to the queue. The handler finds out on its next run
- * what was interrupted and decides: resume, retry, or record that the outcome is unknown.
- */
-/**
- * Returns jobs whose lease ran out to the queue. `keep`: jobs this process is still running (its heartbeat was late,
- * e.g. the event loop stalled); handing those out again would have the same process start them a second time.
+ * what was interrupted and decides: resume, retry, or record that the outcome is unknown. `keep`: jobs the calling
+ * process is still running (its heartbeat was late, e.g. its event loop stalled); handing those out again would have
+ * that process start them a second time.
  */
 export async function releaseExpiredLeases(db: Queryable, now: Date, keep: readonly string[] = []): Promise<number> {
   const at = now.toISOString();
