@@ -1,5 +1,6 @@
 import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
+import { runKeyOf } from "../src/db/schema.runs.ts";
 import { encodeProtobuf, OtlpTypes } from "../src/features/runs/otlp.proto.ts";
 import type { CreatedRun } from "../src/features/runs/runs.types.ts";
 import { type BenchApp, startBenchApp } from "./lib/bench-app.ts";
@@ -259,7 +260,11 @@ async function writersPart(b: BenchApp, rows: Row[]): Promise<void> {
       }
     }),
   );
-  const stored = await b.db.kysely.selectFrom("run_logs").select(["attrs_json"]).where("run_id", "=", run.id).execute();
+  const stored = await b.db.kysely
+    .selectFrom("run_logs")
+    .select(["attrs_json"])
+    .where("run_key", "=", runKeyOf(run.id))
+    .execute();
   const seen = new Map<string, number>();
   for (const row of stored) {
     const id = (JSON.parse(row.attrs_json ?? "{}") as { rid?: string }).rid ?? "";

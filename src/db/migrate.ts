@@ -20,6 +20,7 @@ import * as coverageUncovered from "./migrations/0018_coverage_uncovered.ts";
 import * as runsPerf from "./migrations/0019_runs_perf.ts";
 import * as reportsPerf from "./migrations/0020_reports_perf.ts";
 import * as runsFts from "./migrations/0021_runs_fts.ts";
+import * as runLogsKey from "./migrations/0022_run_logs_key.ts";
 import type { Database } from "./schema.ts";
 
 // Listed in code (not read from a folder) so the same migrations run from source, a bundle or a test.
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   "0019_runs_perf": runsPerf,
   "0020_reports_perf": reportsPerf,
   "0021_runs_fts": runsFts,
+  "0022_run_logs_key": runLogsKey,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -1,4 +1,4 @@
-import type { Generated } from "kysely";
+import { type Generated, type RawBuilder, sql } from "kysely";
 
 /** A pipeline run: one execution of a job (every deployment makes one). Timestamps ISO text like every other table. */
 export interface RunsTable {
@@ -21,12 +21,17 @@ export interface RunsTable {
   updated_at: string;
   /** When retention deleted the run's log records and metric samples (the run, its counts and alerts stay). */
   purged_at: string | null;
+  /** The run's key in `run_logs.run_key` (0022_run_logs_key): unique, given on insert. */
+  log_key: Generated<number>;
 }
 
-/** One log record. `ts` is epoch milliseconds (integers sort and bucket fast on both dialects); `id` breaks ties. */
+/**
+ * One log record. `ts` is epoch milliseconds (integers sort and bucket fast on both dialects); `id` breaks ties.
+ * `run_key` is the run's `log_key`, not its id: an integer in every record and index instead of 30 characters.
+ */
 export interface RunLogsTable {
   id: Generated<number>;
-  run_id: string;
+  run_key: number;
   ts: number;
   node: string;
   level: string;
@@ -37,6 +42,14 @@ export interface RunLogsTable {
   span_id: string | null;
   /** Bit 1: timestamp clamped; bit 2: message or attributes truncated. */
   flags: number;
+}
+
+/**
+ * The run's `log_key` as a scalar subquery, for `run_logs.run_key` (`where("run_key", "=", runKeyOf(id))`): one statement,
+ * and both databases evaluate it once and then use the index. NULL, so nothing matches, for a run that does not exist.
+ */
+export function runKeyOf(runId: string): RawBuilder<number> {
+  return sql<number>`(select log_key from runs where id = ${runId})`;
 }
 
 /** Per node of a run: first/last record time and record counts by level, kept up to date at ingest. */

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { testDb, testDialects } from "../../../test/helpers/db.ts";
 import type { Db } from "../connect.ts";
 import { down, up } from "./0016_runs_retention.ts";
+import * as runLogsKey from "./0022_run_logs_key.ts";
 
 describe.each(testDialects())("migration 0016_runs_retention on %s", (dialect) => {
   let db: Db;
@@ -18,6 +19,8 @@ describe.each(testDialects())("migration 0016_runs_retention on %s", (dialect) =
   afterAll(() => db.close());
 
   it("on a database with runs from before: drops orphaned records, backfills node bytes, then cascades run deletes", async () => {
+    // Back to run_logs.run_id (0022 names runs by key), then to before 0016.
+    await runLogsKey.down(raw());
     await down(raw());
     const at = new Date().toISOString();
     const project = "prj_m";

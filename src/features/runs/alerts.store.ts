@@ -1,5 +1,5 @@
 import type { Selectable } from "kysely";
-import type { RunAlertsTable } from "../../db/schema.runs.ts";
+import { type RunAlertsTable, runKeyOf } from "../../db/schema.runs.ts";
 import type { Queryable } from "../../db/schema.ts";
 import type { Alert } from "./alerts.types.ts";
 
@@ -86,7 +86,7 @@ export async function countErrors(db: Queryable, runId: string, from: number, to
   const row = await db
     .selectFrom("run_logs")
     .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("run_id", "=", runId)
+    .where("run_key", "=", runKeyOf(runId))
     .where("severity", ">=", 17)
     .where("ts", ">=", from)
     .where("ts", "<", to)

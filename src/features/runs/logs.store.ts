@@ -1,7 +1,7 @@
 import { type Selectable, sql } from "kysely";
 import type { DialectName } from "../../db/connect.ts";
 import { insertRows } from "../../db/insert-rows.ts";
-import type { RunErrorGroupsTable, RunLogsTable, RunNodesTable } from "../../db/schema.runs.ts";
+import { type RunErrorGroupsTable, type RunLogsTable, type RunNodesTable, runKeyOf } from "../../db/schema.runs.ts";
 import type { Queryable } from "../../db/schema.ts";
 import type { LogRecordInput } from "./runs.types.ts";
 
@@ -38,7 +38,7 @@ export interface ErrorDelta {
 const least = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "min" : "least");
 const greatest = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "max" : "greatest");
 
-const LOG_COLUMNS = ["run_id", "ts", "node", "level", "severity", "msg", "attrs_json", "trace_id", "span_id", "flags"];
+const LOG_COLUMNS = ["run_key", "ts", "node", "level", "severity", "msg", "attrs_json", "trace_id", "span_id", "flags"];
 
 /**
  * SQLite: rows per INSERT, largest first; a batch goes in as full statements of each size (10,000 records: ten of
@@ -65,7 +65,7 @@ function encodeRecords(records: LogRecordInput[]): { attrs: (string | null)[]; b
 /**
  * Inserts a batch. SQLite: multi-row INSERTs of fixed sizes (SQLITE_CHUNKS) inside the caller's transaction;
  * PostgreSQL: one statement whose single parameter is the whole batch as a JSON array (`json_array_elements`).
- * The insert is a no-op when the run no longer exists (SQLite has no foreign key on run_logs; see 0016_runs_retention).
+ * Records carry the run's integer `log_key` (0022_run_logs_key). The insert is a no-op when the run no longer exists.
  * Returns the estimated stored bytes per node, for retention's byte limit.
  */
 export async function insertLogs(
@@ -76,8 +76,9 @@ export async function insertLogs(
   if (records.length === 0) return new Map();
   const { attrs, bytes } = encodeRecords(records);
   if (dialect === "sqlite") {
-    const run = await db.selectFrom("runs").select("id").where("id", "=", runId).executeTakeFirst();
+    const run = await db.selectFrom("runs").select("log_key").where("id", "=", runId).executeTakeFirst();
     if (!run) return bytes;
+    const key = run.log_key;
     // A database without 0019's deferred index (see logs.fts.ts) indexes the batch here: the caller's transaction holds
     // SQLite's only write lock, so the batch is every id above the highest one before it.
     const before = batch.indexInline
@@ -89,7 +90,7 @@ export async function insertLogs(
         const params: unknown[] = [];
         for (let i = row; i < row + size; i++) {
           const r = records[i] as LogRecordInput;
-          params.push(runId, r.ts, r.node, r.level, r.severity, r.msg, attrs[i], r.traceId, r.spanId, r.flags);
+          params.push(key, r.ts, r.node, r.level, r.severity, r.msg, attrs[i], r.traceId, r.spanId, r.flags);
         }
         await insertRows(db, { table: "run_logs", columns: LOG_COLUMNS, rows: size, params });
       }
@@ -99,10 +100,10 @@ export async function insertLogs(
     }
     return bytes;
   }
-  const rows = records.map((r, i) => [runId, r.ts, r.node, r.level, r.severity, r.msg, attrs[i], r.traceId, r.spanId, r.flags]);
-  await sql`insert into run_logs (run_id, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
-    select r ->> 0, (r ->> 1)::bigint, r ->> 2, r ->> 3, (r ->> 4)::int, r ->> 5, r ->> 6, r ->> 7, r ->> 8, (r ->> 9)::int
-    from json_array_elements(${JSON.stringify(rows)}::json) as r`.execute(db);
+  const rows = records.map((r, i) => [r.ts, r.node, r.level, r.severity, r.msg, attrs[i], r.traceId, r.spanId, r.flags]);
+  await sql`insert into run_logs (run_key, ts, node, level, severity, msg, attrs_json, trace_id, span_id, flags)
+    select runs.log_key, (r ->> 0)::bigint, r ->> 1, r ->> 2, (r ->> 3)::int, r ->> 4, r ->> 5, r ->> 6, r ->> 7, (r ->> 8)::int
+    from runs, json_array_elements(${JSON.stringify(rows)}::json) as r where runs.id = ${runId}`.execute(db);
   return bytes;
 }
 
@@ -236,11 +237,11 @@ export async function queryLogs(db: Queryable, dialect: DialectName, query: LogQ
     byId = await fewFtsHits(db, words);
     if (byId?.length === 0) return [];
   }
-  // `+run_id`: with the few hits known, SQLite reads them by id instead of walking the run's index.
+  // `+run_key`: with the few hits known, SQLite reads them by id instead of walking the run's index.
   let select = db
     .selectFrom("run_logs")
     .selectAll()
-    .where(byId ? sql<string>`+run_id` : sql.ref("run_id"), "=", query.runId);
+    .where(byId ? sql<number>`+run_key` : sql.ref("run_key"), "=", runKeyOf(query.runId));
   if (query.nodes?.length) select = select.where("node", "in", query.nodes);
   if (query.minSeverity !== undefined) select = select.where("severity", ">=", query.minSeverity);
   if (query.from !== undefined) select = select.where("ts", ">=", query.from);
@@ -299,7 +300,7 @@ export async function countLogs(db: Queryable, runId: string): Promise<number> {
   const row = await db
     .selectFrom("run_logs")
     .select((eb) => eb.fn.countAll<number>().as("n"))
-    .where("run_id", "=", runId)
+    .where("run_key", "=", runKeyOf(runId))
     .executeTakeFirst();
   return Number(row?.n ?? 0);
 }

@@ -1,5 +1,6 @@
 import { sql } from "kysely";
 import type { DialectName } from "../../db/connect.ts";
+import { runKeyOf } from "../../db/schema.runs.ts";
 import type { Queryable } from "../../db/schema.ts";
 
 export interface RetentionCandidate {
@@ -68,7 +69,7 @@ export async function deleteLogBatch(db: Queryable, runId: string, limit: number
   const result = await db
     .deleteFrom("run_logs")
     .where("id", "in", (eb) =>
-      eb.selectFrom("run_logs").select("id").where("run_id", "=", runId).orderBy("ts").orderBy("id").limit(limit),
+      eb.selectFrom("run_logs").select("id").where("run_key", "=", runKeyOf(runId)).orderBy("ts").orderBy("id").limit(limit),
     )
     .executeTakeFirst();
   return Number(result.numDeletedRows);
