@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { createReadStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { Readable } from "node:stream";
+import { errorMessage } from "../shared/errors.ts";
 import type { PatchDiff } from "../shared/reports.api.ts";
 import { DiffParser } from "./diff.ts";
 import { UsageError } from "./errors.ts";
@@ -17,7 +18,7 @@ export async function readDiffFile(file: string): Promise<PatchDiff> {
   try {
     return await parseLines(createReadStream(file));
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new UsageError(`cannot read the diff ${file}: ${reason}`, { cause: error });
   }
 }

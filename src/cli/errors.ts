@@ -1,5 +1,6 @@
 import { CommanderError } from "commander";
 import { ApiError } from "../sdk/errors.ts";
+import { errorMessage } from "../shared/errors.ts";
 
 /** The CLI's exit codes; scripts rely on them, so they never change meaning. */
 export const ExitCode = { ok: 0, failed: 1, usage: 2, notFound: 3 } as const;
@@ -46,7 +47,7 @@ export function formatError(error: unknown): string {
     return `${lines.join("\n")}\n`;
   }
   if (error instanceof UsageError) return `error: ${error.message} (usage)\n`;
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   return `error: ${message}\n`;
 }
 

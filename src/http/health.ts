@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Kysely } from "kysely";
 import { sql } from "kysely";
 import type { Database } from "../db/schema.ts";
+import { errorMessage } from "../shared/errors.ts";
 
 /** /healthz: the process answers. /readyz: it can also reach its database. Neither needs a token. */
 export function registerHealth(app: FastifyInstance, db: Kysely<Database>): void {
@@ -12,7 +13,7 @@ export function registerHealth(app: FastifyInstance, db: Kysely<Database>): void
       return { status: "ready" };
     } catch (error) {
       reply.code(503);
-      return { status: "unavailable", error: error instanceof Error ? error.message : String(error) };
+      return { status: "unavailable", error: errorMessage(error) };
     }
   });
 }

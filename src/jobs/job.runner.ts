@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import type { DbCapabilities } from "../db/connect.ts";
 import type { Database, Queryable } from "../db/schema.ts";
 import type { Clock } from "../shared/clock.ts";
+import { errorMessage } from "../shared/errors.ts";
 import { newId } from "../shared/ids.ts";
 import {
   claimJob,
@@ -187,7 +188,7 @@ export class JobRunner {
       }
     } catch (error) {
       if (this.#stopping.signal.aborted) return;
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       const now = clock.now();
       if (job.attempts + 1 >= job.maxAttempts) {
         logger.error({ err: error, job: job.id, type: job.type }, "job failed for good");

@@ -1,5 +1,6 @@
 import type { AuditBreakReason, AuditEvent, AuditVerifyResult } from "./audit.api.ts";
 import { canonicalJson } from "./canonical-json.ts";
+import { errorMessage } from "./errors.ts";
 import { sha256Hex } from "./hashing.ts";
 
 /**
@@ -134,7 +135,7 @@ export async function verifyLines(lines: Iterable<string> | AsyncIterable<string
     try {
       parsed = JSON.parse(text);
     } catch (error) {
-      verifier.reject(`line ${lineNumber} is not JSON: ${error instanceof Error ? error.message : String(error)}`);
+      verifier.reject(`line ${lineNumber} is not JSON: ${errorMessage(error)}`);
       break;
     }
     if (!verifier.push(parsed)) break;

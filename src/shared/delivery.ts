@@ -3,6 +3,8 @@
  * classified, how long to wait before the next attempt, and one POST with a timeout. Callers word their own messages.
  */
 
+import { errorMessage } from "./errors.ts";
+
 export const DEFAULT_DELIVERY_TIMEOUT_MS = 10_000;
 
 /** A refusal that retrying cannot fix: bad credentials, no such target, a payload the service rejects. */
@@ -119,5 +121,5 @@ export function causeOf(error: unknown): string {
     const code = (cause as NodeJS.ErrnoException).code;
     return code && !cause.message.includes(code) ? `${code} ${cause.message}` : cause.message;
   }
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }

@@ -2,6 +2,7 @@ import { open } from "node:fs/promises";
 import type { Command } from "commander";
 import type { AuditVerifyResult } from "../../shared/audit.api.ts";
 import { verifyLines } from "../../shared/audit-verify.ts";
+import { errorMessage } from "../../shared/errors.ts";
 import type { CliContext } from "../context.ts";
 import { ExitCode, UsageError } from "../errors.ts";
 import { examples } from "../options.ts";
@@ -26,7 +27,7 @@ async function verifyFile(file: string): Promise<AuditVerifyResult> {
   try {
     handle = await open(file);
   } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    throw new UsageError(`cannot read ${file}: ${errorMessage(error)}`, { cause: error });
   }
   try {
     return await verifyLines(handle.readLines());

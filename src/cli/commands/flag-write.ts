@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { errorMessage } from "../../shared/errors.ts";
 import type { CreateFlagBody, Flag, FlagChangeRequest, SetFlagStateBody } from "../../shared/flags/flags.api.ts";
 import type { FlagType } from "../../shared/flags/flags.types.ts";
 import type { CliContext } from "../context.ts";
@@ -43,7 +44,7 @@ function readJsonFile<T>(file: string, what: string): T {
   try {
     return JSON.parse(readFileSync(file, "utf8")) as T;
   } catch (error) {
-    throw new UsageError(`cannot read ${what} from ${file}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new UsageError(`cannot read ${what} from ${file}: ${errorMessage(error)}`, {
       cause: error,
     });
   }

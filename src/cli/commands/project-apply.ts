@@ -3,6 +3,7 @@ import { extname } from "node:path";
 import type { Command } from "commander";
 import { parse } from "yaml";
 import type { ApplyConfigResult } from "../../shared/api.ts";
+import { errorMessage } from "../../shared/errors.ts";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { examples } from "../options.ts";
@@ -38,7 +39,7 @@ async function readConfig(file: string): Promise<string> {
   try {
     return await readFile(file, "utf8");
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new UsageError(`cannot read ${file}: ${reason}`, { cause: error });
   }
 }
@@ -48,7 +49,7 @@ function projectKeyOf(text: string, file: string): string {
   try {
     document = parse(text);
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     throw new UsageError(`${file} is not valid YAML or JSON: ${reason}`, { cause: error });
   }
   const slug = typeof document === "object" && document !== null && "project" in document ? document.project : undefined;

@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { type Command, Option } from "commander";
 import { ApiError } from "../../sdk/errors.ts";
+import { errorMessage } from "../../shared/errors.ts";
 import type { CreateReportRunBody, PatchDiff, ReportFile, ReportRun, ReportRunDetail } from "../../shared/reports.api.ts";
 import { CI_VARIABLES, type CiContext, detectCi } from "../ci-env.ts";
 import type { CliContext } from "../context.ts";
@@ -129,7 +130,7 @@ async function patchDiff(options: UploadOptions, warn: (text: string) => void): 
   try {
     return await gitDiff(options.base, process.cwd());
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = errorMessage(error);
     // Reports matter more than patch coverage: a shallow clone without the base must not lose the test results.
     warn(`warning: git diff ${options.base}...HEAD failed (${reason}); uploading without patch coverage`);
     return undefined;

@@ -1,6 +1,7 @@
 import { CronExpressionParser } from "cron-parser";
 import { type Static, Type } from "typebox";
 import { parseDuration } from "../../shared/duration.ts";
+import { errorMessage } from "../../shared/errors.ts";
 
 /**
  * One entry of `approval.freezeWindows` in stagegate.yaml: a freeze starts at every occurrence of `cron`, read in
@@ -154,6 +155,6 @@ function checkCron(cron: string, timezone: string): string | undefined {
     CronExpressionParser.parse(text, { tz: timezone }).next();
     return undefined;
   } catch (error) {
-    return `${error instanceof Error ? error.message : String(error)} (fields: ${FIELDS})`;
+    return `${errorMessage(error)} (fields: ${FIELDS})`;
   }
 }

@@ -1,6 +1,6 @@
 import type { PageOf } from "../../shared/api.ts";
 import type { Clock } from "../../shared/clock.ts";
-import { notFound } from "../../shared/errors.ts";
+import { errorMessage, notFound } from "../../shared/errors.ts";
 import { renderNotification } from "./notification.render.ts";
 import { resolveChannel } from "./notifications.job.ts";
 import type { DeliveryView } from "./notifications.service.ts";
@@ -106,7 +106,7 @@ export function createChannelsService(deps: {
       });
       return { channel: input.key, ok: true, error: null, durationMs: Date.now() - started };
     } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorMessage(error);
       return { channel: input.key, ok: false, error: message, durationMs: Date.now() - started };
     }
   }

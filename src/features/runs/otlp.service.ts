@@ -1,3 +1,4 @@
+import { errorMessage } from "../../shared/errors.ts";
 import { type IngestCredentials, mayWrite } from "./ingest.auth.ts";
 import type { RecordParts } from "./logs.normalize.ts";
 import { type LogsService, MAX_BATCH_RECORDS } from "./logs.service.ts";
@@ -48,7 +49,7 @@ export function createOtlpService(deps: {
         rejected += batch.items.length - (await store(run, batch.items));
       } catch (error) {
         rejected += batch.items.length;
-        reasons.add(error instanceof Error ? error.message : String(error));
+        reasons.add(errorMessage(error));
       }
     }
     return { rejected, errorMessage: [...reasons].join("; ") };

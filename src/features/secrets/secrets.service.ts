@@ -1,7 +1,7 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/schema.ts";
 import type { Clock } from "../../shared/clock.ts";
-import { invalid, notFound } from "../../shared/errors.ts";
+import { errorMessage, invalid, notFound } from "../../shared/errors.ts";
 import { newId } from "../../shared/ids.ts";
 import { resolveSecrets as resolveEnvReferences } from "../../shared/secrets.ts";
 import type { AuditRecorder } from "../audit/audit.recorder.ts";
@@ -162,7 +162,7 @@ export function createSecretsService(deps: SecretsDeps): SecretsService {
         try {
           values.set(name, decryptSecret(keyring, row, row.ciphertext));
         } catch (error) {
-          throw new TerminalError(error instanceof Error ? error.message : String(error), { cause: error });
+          throw new TerminalError(errorMessage(error), { cause: error });
         }
       }
       return {

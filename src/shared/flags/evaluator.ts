@@ -1,3 +1,4 @@
+import { errorMessage } from "../errors.ts";
 import type {
   AttributeCondition,
   Condition,
@@ -119,7 +120,7 @@ function compileFlag(flag: FlagConfig, segments: Record<string, Segment>): Resol
     resolver = build();
   } catch (error) {
     // A flag set that passed validation never gets here; one edited by hand still evaluates its other flags.
-    const result = failure(key, "PARSE_ERROR", error instanceof Error ? error.message : String(error));
+    const result = failure(key, "PARSE_ERROR", errorMessage(error));
     return () => result;
   }
   return (context) => {
@@ -127,7 +128,7 @@ function compileFlag(flag: FlagConfig, segments: Record<string, Segment>): Resol
       return resolver(context);
     } catch (error) {
       if (error instanceof EvaluationError) return failure(key, error.code, error.message);
-      return failure(key, "GENERAL", error instanceof Error ? error.message : String(error));
+      return failure(key, "GENERAL", errorMessage(error));
     }
   };
 }

@@ -1,3 +1,4 @@
+import { errorMessage } from "../errors.ts";
 import { toTime } from "./evaluator.ts";
 import {
   type AttributeCondition,
@@ -162,7 +163,7 @@ export function unsafeRegex(pattern: string): string | undefined {
   try {
     new RegExp(pattern);
   } catch (error) {
-    return `regex does not compile: ${error instanceof Error ? error.message : String(error)}`;
+    return `regex does not compile: ${errorMessage(error)}`;
   }
   if (/\\[1-9]|\\k</.test(pattern)) return "regex backreferences are not allowed";
   const stack: Array<{ risky: boolean }> = [{ risky: false }];

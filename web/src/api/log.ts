@@ -1,4 +1,5 @@
 import { useEffect, useState } from "react";
+import { errorMessage } from "../../../src/shared/errors.ts";
 import type { LogLine } from "../components/LogView.tsx";
 import { path, send } from "./client.ts";
 
@@ -60,7 +61,7 @@ export function useDeploymentLog(
         setState({ lines, error: null, done: true });
       } catch (error) {
         if (abort.signal.aborted) return;
-        setState({ lines, error: error instanceof Error ? error.message : String(error), done: true });
+        setState({ lines, error: errorMessage(error), done: true });
       }
     })();
     return () => {

@@ -26,6 +26,8 @@ export type {
   StageSummary as SparkStage,
 } from "../../../src/shared/spark.api.ts";
 
+import { errorMessage } from "../../../src/shared/errors.ts";
+
 // ── types (the JSON of src/features/spark routes; runs: src/shared/runs.api.ts) ────────────────────────────────────
 export interface SparkListItem {
   runId: string;
@@ -179,7 +181,7 @@ export function useRunLog(id: string, filter: LogFilter, live: boolean) {
         };
       } catch (error) {
         if (abort.signal.aborted) return;
-        setState((s) => ({ ...s, loading: false, error: error instanceof Error ? error.message : String(error) }));
+        setState((s) => ({ ...s, loading: false, error: errorMessage(error) }));
       }
     })();
     return () => {

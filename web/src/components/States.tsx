@@ -1,4 +1,5 @@
 import type { ReactNode } from "react";
+import { errorMessage } from "../../../src/shared/errors.ts";
 import { ApiError } from "../api/client.ts";
 
 export function Skeleton({ height = 16, width = "100%" }: { height?: number; width?: number | string }) {
@@ -22,7 +23,7 @@ export function Loading({ label = "Loading", rows = 4 }: { label?: string; rows?
 }
 
 export function ErrorState({ error, retry }: { error: unknown; retry?: () => void }) {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const code = error instanceof ApiError ? error.code : null;
   return (
     <div role="alert" className="banner bad">

@@ -1,4 +1,5 @@
 import { formatDuration } from "../../../shared/duration.ts";
+import { errorMessage } from "../../../shared/errors.ts";
 import { cancelledError, type ExecutionContext, RetryableError, type StepOutcome, TerminalError } from "./executor.types.ts";
 
 /**
@@ -75,7 +76,7 @@ export async function tryCancel(cancel: () => Promise<void>, runLabel: string): 
     await cancel();
     return `asked the target to cancel ${runLabel}`;
   } catch (error) {
-    return `could not cancel ${runLabel} (${error instanceof Error ? error.message : String(error)}); cancel it by hand`;
+    return `could not cancel ${runLabel} (${errorMessage(error)}); cancel it by hand`;
   }
 }
 
