@@ -1,17 +1,26 @@
 import { type Static, Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
 import { clientCredentialsToken } from "./azure-ad.token.ts";
-import { DurationSchema, durationMs, HttpUrlSchema } from "./executor.schema.ts";
+import { HttpUrlSchema } from "./executor.schema.ts";
 import type { ExecutionContext, Executor, StepOutcome } from "./executor.types.ts";
 import { TerminalError } from "./executor.types.ts";
-import { keepPolling, POLL_RETRY, pollDelay, progress, throwIfAborted, timedOut, timeoutError, tryCancel } from "./remote-run.ts";
+import {
+  keepPolling,
+  POLL_RETRY,
+  pollDelay,
+  pollingTimes,
+  progress,
+  throwIfAborted,
+  timedOut,
+  timeoutError,
+  tryCancel,
+} from "./remote-run.ts";
 import { field, isOk, requestTarget, snippet, stringField, type TargetResponse, terminalFor } from "./target.http.ts";
 
 // Azure Data Factory REST API, version 2018-06-01:
 // https://learn.microsoft.com/en-us/rest/api/datafactory/pipelines/create-run
 const API_VERSION = "2018-06-01";
-const DEFAULT_TIMEOUT = "6h";
-const DEFAULT_POLL = "15s";
+const TIMES = pollingTimes({ timeout: "6h", poll: "15s", onTimeout: "Cancel the run" });
 
 const UrlSchema = (description: string, fallback: string) => HttpUrlSchema({ default: fallback, description });
 
@@ -50,8 +59,7 @@ export const AzureDataFactoryConfigSchema = Type.Refine(
         Type.String({ minLength: 1, default: "https://management.azure.com/.default", description: "Token scope" }),
       ),
       portalUrl: Type.Optional(UrlSchema("Where run links point (ADF Studio)", "https://adf.azure.com")),
-      timeout: Type.Optional(DurationSchema({ default: DEFAULT_TIMEOUT, description: "Cancel the run after this long" })),
-      pollInterval: Type.Optional(DurationSchema({ default: DEFAULT_POLL, description: "Shortest pause between polls" })),
+      ...TIMES.schema,
     },
     { additionalProperties: false },
   ),
@@ -94,13 +102,13 @@ export const azureDataFactoryExecutor: Executor<AzureDataFactoryConfig> = {
       status: "running",
       externalId: runId,
       externalUrl: link,
-      pollAfterMs: durationMs(config.pollInterval, DEFAULT_POLL),
+      pollAfterMs: TIMES.pollMs(config),
       message: "pipeline run queued",
     };
   },
 
   poll(ctx) {
-    const minPollMs = durationMs(ctx.config.pollInterval, DEFAULT_POLL);
+    const minPollMs = TIMES.pollMs(ctx.config);
     return keepPolling(ctx, { minPollMs, poll: () => pollRun(ctx, minPollMs) });
   },
 
@@ -139,7 +147,7 @@ async function pollRun(ctx: Ctx, minPollMs: number): Promise<StepOutcome> {
     case "Queued":
     case "InProgress":
     case "Canceling": {
-      const timeoutMs = durationMs(ctx.config.timeout, DEFAULT_TIMEOUT);
+      const timeoutMs = TIMES.timeoutMs(ctx.config);
       if (status !== "Canceling" && timedOut(startedAt, timeoutMs)) {
         const note = await tryCancel(() => cancelRun(ctx, runId), `ADF run ${runId}`);
         ctx.log.write("system", note);

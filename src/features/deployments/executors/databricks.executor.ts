@@ -2,14 +2,23 @@ import { type Static, Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
 import { sha256Hex } from "../../../shared/hashing.ts";
 import { clientCredentialsToken } from "./azure-ad.token.ts";
-import { DurationSchema, durationMs, HttpUrlSchema } from "./executor.schema.ts";
+import { HttpUrlSchema } from "./executor.schema.ts";
 import { type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executor.types.ts";
-import { keepPolling, POLL_RETRY, pollDelay, progress, throwIfAborted, timedOut, timeoutError, tryCancel } from "./remote-run.ts";
+import {
+  keepPolling,
+  POLL_RETRY,
+  pollDelay,
+  pollingTimes,
+  progress,
+  throwIfAborted,
+  timedOut,
+  timeoutError,
+  tryCancel,
+} from "./remote-run.ts";
 import { field, isOk, requestTarget, snippet, stringField, type TargetResponse, terminalFor } from "./target.http.ts";
 
 // Databricks Jobs API 2.1: https://docs.databricks.com/api/workspace/jobs
-const DEFAULT_TIMEOUT = "6h";
-const DEFAULT_POLL = "15s";
+const TIMES = pollingTimes({ timeout: "6h", poll: "15s", onTimeout: "Cancel the run" });
 const TRACE_LINES = 30;
 
 export const DatabricksConfigSchema = Type.Refine(
@@ -29,8 +38,7 @@ export const DatabricksConfigSchema = Type.Refine(
       token: Type.Optional(Type.String({ minLength: 1, description: "Personal access token, e.g. ${secret:DATABRICKS_TOKEN}" })),
       clientId: Type.Optional(Type.String({ minLength: 1, description: "Service principal id for OAuth machine-to-machine" })),
       clientSecret: Type.Optional(Type.String({ minLength: 1, description: "Service principal OAuth secret" })),
-      timeout: Type.Optional(DurationSchema({ default: DEFAULT_TIMEOUT, description: "Cancel the run after this long" })),
-      pollInterval: Type.Optional(DurationSchema({ default: DEFAULT_POLL, description: "Shortest pause between polls" })),
+      ...TIMES.schema,
     },
     { additionalProperties: false },
   ),
@@ -77,13 +85,13 @@ export const databricksExecutor: Executor<DatabricksConfig> = {
       status: "running",
       externalId: runId,
       ...(link ? { externalUrl: link } : {}),
-      pollAfterMs: durationMs(config.pollInterval, DEFAULT_POLL),
+      pollAfterMs: TIMES.pollMs(config),
       message: "job run started",
     };
   },
 
   poll(ctx) {
-    const minPollMs = durationMs(ctx.config.pollInterval, DEFAULT_POLL);
+    const minPollMs = TIMES.pollMs(ctx.config);
     return keepPolling(ctx, { minPollMs, poll: () => pollRun(ctx, minPollMs) });
   },
 
@@ -133,7 +141,7 @@ async function pollRun(ctx: Ctx, minPollMs: number): Promise<StepOutcome> {
   const where = link ? ` (${link})` : "";
 
   if (ACTIVE.has(lifeCycle)) {
-    const timeoutMs = durationMs(ctx.config.timeout, DEFAULT_TIMEOUT);
+    const timeoutMs = TIMES.timeoutMs(ctx.config);
     if (lifeCycle !== "TERMINATING" && timedOut(startedAt, timeoutMs)) {
       const note = await tryCancel(() => cancelRun(ctx, runId), label);
       ctx.log.write("system", note);

@@ -1,7 +1,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import { type Static, Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
-import { DurationSchema, durationMs, HttpUrlSchema } from "./executor.schema.ts";
+import { HttpUrlSchema } from "./executor.schema.ts";
 import { cancelledError, type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executor.types.ts";
 import {
   fillRelease,
@@ -9,6 +9,7 @@ import {
   keepPolling,
   POLL_RETRY,
   pollDelay,
+  pollingTimes,
   progress,
   throwIfAborted,
   timedOut,
@@ -18,8 +19,7 @@ import {
 import { field, isOk, requestTarget, snippet, stringField, type TargetResponse, terminalFor } from "./target.http.ts";
 
 // GitHub REST API: https://docs.github.com/en/rest/actions/workflows#create-a-workflow-dispatch-event
-const DEFAULT_TIMEOUT = "2h";
-const DEFAULT_POLL = "10s";
+const TIMES = pollingTimes({ timeout: "2h", poll: "10s", onTimeout: "Cancel the run" });
 const API_VERSION = "2022-11-28";
 const FIND_RUN_MS = 60_000;
 
@@ -43,8 +43,7 @@ export const GitHubActionsConfigSchema = Type.Object(
     apiUrl: Type.Optional(
       HttpUrlSchema({ default: "https://api.github.com", description: "API root (GitHub Enterprise: https://host/api/v3)" }),
     ),
-    timeout: Type.Optional(DurationSchema({ default: DEFAULT_TIMEOUT, description: "Cancel the run after this long" })),
-    pollInterval: Type.Optional(DurationSchema({ default: DEFAULT_POLL, description: "Shortest pause between polls" })),
+    ...TIMES.schema,
   },
   { additionalProperties: false },
 );
@@ -81,13 +80,13 @@ export const githubActionsExecutor: Executor<GitHubActionsConfig> = {
       status: "running",
       externalId: runId,
       externalUrl: link,
-      pollAfterMs: durationMs(config.pollInterval, DEFAULT_POLL),
+      pollAfterMs: TIMES.pollMs(config),
       message: "workflow dispatched",
     };
   },
 
   poll(ctx) {
-    const minPollMs = durationMs(ctx.config.pollInterval, DEFAULT_POLL);
+    const minPollMs = TIMES.pollMs(ctx.config);
     return keepPolling(ctx, { minPollMs, poll: () => pollRun(ctx, minPollMs) });
   },
 
@@ -100,7 +99,7 @@ export const githubActionsExecutor: Executor<GitHubActionsConfig> = {
 async function findRun(ctx: Ctx, options: { workflow: string; ref: string; dispatchedAt: number }): Promise<string> {
   const since = new Date(options.dispatchedAt - 5_000).toISOString().replace(/\.\d{3}Z$/, "Z");
   const query = new URLSearchParams({ event: "workflow_dispatch", branch: options.ref, created: `>=${since}`, per_page: "20" });
-  const minPollMs = Math.min(2_000, durationMs(ctx.config.pollInterval, DEFAULT_POLL));
+  const minPollMs = Math.min(2_000, TIMES.pollMs(ctx.config));
   for (const deadline = Date.now() + FIND_RUN_MS; ; ) {
     const response = await call(ctx, { method: "GET", path: `actions/workflows/${options.workflow}/runs?${query}` });
     if (!isOk(response)) throw failure(response, "listing workflow runs");
@@ -133,7 +132,7 @@ async function pollRun(ctx: Ctx, minPollMs: number): Promise<StepOutcome> {
   const elapsed = Number.isNaN(startedAt) ? 0 : Date.now() - startedAt;
   const label = `workflow run ${runId}`;
   if (status !== "completed") {
-    const timeoutMs = durationMs(ctx.config.timeout, DEFAULT_TIMEOUT);
+    const timeoutMs = TIMES.timeoutMs(ctx.config);
     if (timedOut(startedAt, timeoutMs)) {
       const note = await tryCancel(() => cancelRun(ctx, runId), label);
       ctx.log.write("system", note);

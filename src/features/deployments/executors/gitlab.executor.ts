@@ -1,6 +1,6 @@
 import { type Static, Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
-import { DurationSchema, durationMs, HttpUrlSchema } from "./executor.schema.ts";
+import { HttpUrlSchema } from "./executor.schema.ts";
 import { type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executor.types.ts";
 import {
   fillRelease,
@@ -8,6 +8,7 @@ import {
   keepPolling,
   POLL_RETRY,
   pollDelay,
+  pollingTimes,
   progress,
   throwIfAborted,
   timedOut,
@@ -17,8 +18,7 @@ import {
 import { field, isOk, requestTarget, snippet, stringField, type TargetResponse, terminalFor } from "./target.http.ts";
 
 // GitLab REST API v4: https://docs.gitlab.com/api/pipelines/
-const DEFAULT_TIMEOUT = "2h";
-const DEFAULT_POLL = "10s";
+const TIMES = pollingTimes({ timeout: "2h", poll: "10s", onTimeout: "Cancel the pipeline" });
 const ACTIVE = new Set(["created", "waiting_for_resource", "preparing", "pending", "running", "scheduled", "manual"]);
 
 export const GitLabConfigSchema = Type.Object(
@@ -36,8 +36,7 @@ export const GitLabConfigSchema = Type.Object(
     apiUrl: Type.Optional(
       HttpUrlSchema({ default: "https://gitlab.com/api/v4", description: "API root of self-managed GitLab" }),
     ),
-    timeout: Type.Optional(DurationSchema({ default: DEFAULT_TIMEOUT, description: "Cancel the pipeline after this long" })),
-    pollInterval: Type.Optional(DurationSchema({ default: DEFAULT_POLL, description: "Shortest pause between polls" })),
+    ...TIMES.schema,
   },
   { additionalProperties: false },
 );
@@ -69,13 +68,13 @@ export const gitlabExecutor: Executor<GitLabConfig> = {
       status: "running",
       externalId: id,
       ...(link ? { externalUrl: link } : {}),
-      pollAfterMs: durationMs(ctx.config.pollInterval, DEFAULT_POLL),
+      pollAfterMs: TIMES.pollMs(ctx.config),
       message: "pipeline created",
     };
   },
 
   poll(ctx) {
-    const minPollMs = durationMs(ctx.config.pollInterval, DEFAULT_POLL);
+    const minPollMs = TIMES.pollMs(ctx.config);
     return keepPolling(ctx, { minPollMs, poll: () => pollPipeline(ctx, minPollMs) });
   },
 
@@ -95,7 +94,7 @@ async function pollPipeline(ctx: Ctx, minPollMs: number): Promise<StepOutcome> {
   const elapsed = Number.isNaN(startedAt) ? 0 : Date.now() - startedAt;
   const label = `GitLab pipeline ${id}`;
   if (ACTIVE.has(status)) {
-    const timeoutMs = durationMs(ctx.config.timeout, DEFAULT_TIMEOUT);
+    const timeoutMs = TIMES.timeoutMs(ctx.config);
     if (timedOut(startedAt, timeoutMs)) {
       const note = await tryCancel(() => cancelPipeline(ctx, id), label);
       ctx.log.write("system", note);

@@ -1,12 +1,13 @@
 import { type Static, Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
-import { DurationSchema, durationMs, HttpUrlSchema } from "./executor.schema.ts";
+import { HttpUrlSchema } from "./executor.schema.ts";
 import { type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executor.types.ts";
 import {
   fillReleaseAll,
   keepPolling,
   POLL_RETRY,
   pollDelay,
+  pollingTimes,
   progress,
   throwIfAborted,
   timedOut,
@@ -16,8 +17,7 @@ import {
 import { field, isOk, requestTarget, snippet, stringField, type TargetResponse, terminalFor } from "./target.http.ts";
 
 // Jenkins remote access API: https://www.jenkins.io/doc/book/using/remote-access-api/
-const DEFAULT_TIMEOUT = "2h";
-const DEFAULT_POLL = "10s";
+const TIMES = pollingTimes({ timeout: "2h", poll: "10s", onTimeout: "Abort the build" });
 const CONSOLE_TAIL_LINES = 30;
 
 export const JenkinsConfigSchema = Type.Object(
@@ -31,8 +31,7 @@ export const JenkinsConfigSchema = Type.Object(
     ),
     user: Type.String({ minLength: 1, description: "Jenkins user the API token belongs to" }),
     token: Type.String({ minLength: 1, description: "The user's API token, e.g. ${secret:JENKINS_TOKEN}" }),
-    timeout: Type.Optional(DurationSchema({ default: DEFAULT_TIMEOUT, description: "Abort the build after this long" })),
-    pollInterval: Type.Optional(DurationSchema({ default: DEFAULT_POLL, description: "Shortest pause between polls" })),
+    ...TIMES.schema,
   },
   { additionalProperties: false },
 );
@@ -69,13 +68,13 @@ export const jenkinsExecutor: Executor<JenkinsConfig> = {
     return {
       status: "running",
       externalId: `queue:${queueId}`,
-      pollAfterMs: durationMs(ctx.config.pollInterval, DEFAULT_POLL),
+      pollAfterMs: TIMES.pollMs(ctx.config),
       message: "queued",
     };
   },
 
   poll(ctx) {
-    const minPollMs = durationMs(ctx.config.pollInterval, DEFAULT_POLL);
+    const minPollMs = TIMES.pollMs(ctx.config);
     return keepPolling(ctx, {
       minPollMs,
       poll: () => (ctx.externalId?.startsWith("queue:") ? pollQueue(ctx, minPollMs) : pollBuild(ctx, minPollMs)),
@@ -131,7 +130,7 @@ async function pollBuild(ctx: Ctx, minPollMs: number): Promise<StepOutcome> {
   const elapsed = Number.isFinite(startedAt) ? Date.now() - startedAt : 0;
   const label = `build #${number} of ${ctx.config.job}`;
   if (building || !result) {
-    const timeoutMs = durationMs(ctx.config.timeout, DEFAULT_TIMEOUT);
+    const timeoutMs = TIMES.timeoutMs(ctx.config);
     if (timedOut(startedAt, timeoutMs)) {
       const note = await tryCancel(() => jenkinsExecutor.cancel?.(ctx) ?? Promise.resolve(), label);
       ctx.log.write("system", note);

@@ -1,5 +1,7 @@
+import { Type } from "typebox";
 import { formatDuration } from "../../../shared/duration.ts";
 import { errorMessage } from "../../../shared/errors.ts";
+import { DurationSchema, durationMs } from "./executor.schema.ts";
 import { cancelledError, type ExecutionContext, RetryableError, type StepOutcome, TerminalError } from "./executor.types.ts";
 
 /**
@@ -101,4 +103,19 @@ export function fillReleaseAll(
   ctx: ExecutionContext<unknown>,
 ): Record<string, string> {
   return Object.fromEntries(Object.entries(values ?? {}).map(([key, value]) => [key, fillRelease(value, ctx)]));
+}
+
+/**
+ * `timeout` and `pollInterval` of an executor that starts a run elsewhere and polls it: the config schema's two fields
+ * (spread into its `Type.Object`) and their values in milliseconds, defaults applied.
+ */
+export function pollingTimes(defaults: { timeout: string; poll: string; onTimeout: string }) {
+  return {
+    schema: {
+      timeout: Type.Optional(DurationSchema({ default: defaults.timeout, description: `${defaults.onTimeout} after this long` })),
+      pollInterval: Type.Optional(DurationSchema({ default: defaults.poll, description: "Shortest pause between polls" })),
+    },
+    timeoutMs: (config: { timeout?: string | number | undefined }) => durationMs(config.timeout, defaults.timeout),
+    pollMs: (config: { pollInterval?: string | number | undefined }) => durationMs(config.pollInterval, defaults.poll),
+  };
 }
