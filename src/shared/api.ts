@@ -149,6 +149,14 @@ export const Deployment = Type.Object({
   createdAt: Timestamp,
   startedAt: Nullable(Timestamp),
   finishedAt: Nullable(Timestamp),
+  runId: Type.Optional(
+    Nullable(
+      Type.String({
+        description:
+          "The pipeline run that collects the deployment's logs and metrics (made when it starts running); in GET /deployments/{id}",
+      }),
+    ),
+  ),
 });
 export type Deployment = Static<typeof Deployment>;
 

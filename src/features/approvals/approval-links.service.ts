@@ -1,11 +1,12 @@
 import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import type { Database } from "../../db/schema.ts";
+import { serverSecret } from "../../db/server-secrets.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { hmacSha256Hex, safeEqual } from "../../shared/hashing.ts";
 import type { Actor } from "../../shared/roles.ts";
-import { consumeLink, releaseLink, serverSecret } from "./approval-links.store.ts";
+import { consumeLink, releaseLink } from "./approval-links.store.ts";
 import type { ApprovalState, ApprovalsService } from "./approvals.service.ts";
 
 export type LinkAction = "approve" | "reject";

@@ -16,6 +16,7 @@ export function createStepContexts(
     sink: DeploymentLogSink,
     signal: AbortSignal,
     token: string,
+    run: { id: string; ingestToken: string } | null,
   ): Promise<ExecutionContext<unknown>> {
     const project = await deps.projects.recordById(d.projectId);
     const release = await deps.releases.recordById(d.releaseId);
@@ -40,6 +41,7 @@ export function createStepContexts(
       signal,
       externalId: d.externalId,
       callback: { url: `${deps.publicUrl}/api/v1/deployments/${d.id}/callback`, token },
+      run: run && { ...run, url: deps.publicUrl },
     };
   }
 

@@ -17,7 +17,7 @@ import { isTerminal, TRANSITIONS } from "./deployment.state.ts";
 import { DeploymentLogSink } from "./deployment-log.sink.ts";
 import { createStepContexts } from "./deployment-step.context.ts";
 import * as store from "./deployments.store.ts";
-import { type DeploymentRecord, deploymentJobKey } from "./deployments.types.ts";
+import { type DeploymentRecord, type DeploymentRunHooks, deploymentJobKey } from "./deployments.types.ts";
 import { type Executor, type LogSink, type StepOutcome, TerminalError } from "./executors/executor.types.ts";
 import type { AttachInput } from "./executors/step-reports.ts";
 
@@ -49,8 +49,7 @@ export interface RunnerDeps {
     config: unknown;
     log: LogSink;
   }) => Promise<{ config: unknown; log: LogSink }>;
-  /** Pipeline runs (features/runs): a running deployment gets a run, which ends with it. */
-  runs?: { running(d: DeploymentRecord): Promise<void>; ended(deploymentId: string, status: string): Promise<void> };
+  runs?: DeploymentRunHooks;
   /** Flags (features/flags): a succeeded deploy applies its release's flag manifest, a rollback restores the flags from before. */
   releaseFlags?: (d: DeploymentRecord) => Promise<((tx: Queryable) => Promise<void>) | undefined>;
 }
@@ -59,6 +58,9 @@ const done: JobResult = { kind: "done" };
 const later = (delayMs: number): JobResult => ({ kind: "later", delayMs: Math.max(0, Math.round(delayMs)) });
 
 type Finish = "succeed" | "fail" | "error" | "cancel";
+
+/** The deployment's run as its steps see it (see RunnerDeps.runs); null without runs or when it could not be made. */
+type StepRun = { id: string; ingestToken: string } | null;
 
 /** Runs a deployment's steps from the job queue: waits for its turn, calls executors, records outcomes, survives restarts. */
 export function createDeploymentRunner(deps: RunnerDeps) {
@@ -169,7 +171,7 @@ export function createDeploymentRunner(deps: RunnerDeps) {
     const executor = step ? deps.getExecutor(step.type) : undefined;
     if (step && executor?.cancel && d.externalId) {
       try {
-        await executor.cancel(await context(d, step, sink, AbortSignal.timeout(30_000), ""));
+        await executor.cancel(await context(d, step, sink, AbortSignal.timeout(30_000), "", null));
         sink.write("system", `asked ${step.type} to cancel run ${d.externalId}`);
       } catch (error) {
         sink.write("system", `could not cancel run ${d.externalId} at the target: ${errorMessage(error)}`);
@@ -185,6 +187,7 @@ export function createDeploymentRunner(deps: RunnerDeps) {
     mode: "start" | "poll",
     sink: DeploymentLogSink,
     jobSignal: AbortSignal,
+    run: StepRun,
   ) {
     const token = newSecret("cb");
     const current = await update(d, {
@@ -200,7 +203,7 @@ export function createDeploymentRunner(deps: RunnerDeps) {
     }, CANCEL_CHECK_MS);
     const signal = AbortSignal.any([cancelled.signal, jobSignal]);
     try {
-      const ctx = await context(current, step, sink, signal, token);
+      const ctx = await context(current, step, sink, signal, token, run);
       const outcome: StepOutcome = mode === "start" || !executor.poll ? await executor.start(ctx) : await executor.poll(ctx);
       return { outcome, current };
     } catch (error) {
@@ -210,7 +213,12 @@ export function createDeploymentRunner(deps: RunnerDeps) {
     }
   }
 
-  async function runSteps(initial: DeploymentRecord, sink: DeploymentLogSink, jobSignal: AbortSignal): Promise<JobResult> {
+  async function runSteps(
+    initial: DeploymentRecord,
+    sink: DeploymentLogSink,
+    jobSignal: AbortSignal,
+    run: StepRun,
+  ): Promise<JobResult> {
     let d = initial;
     for (;;) {
       const step = d.environmentSpec.steps[d.stepIndex];
@@ -257,7 +265,7 @@ export function createDeploymentRunner(deps: RunnerDeps) {
           return finish(d, "error", `no callback for step "${step.name}" before its deadline`, sink);
         }
       }
-      const result = await invoke(d, step, executor, mode, sink, jobSignal);
+      const result = await invoke(d, step, executor, mode, sink, jobSignal, run);
       d = result.current;
       if ("error" in result) {
         if (result.cancelled) return cancelTarget(d, step, sink);
@@ -332,10 +340,15 @@ export function createDeploymentRunner(deps: RunnerDeps) {
       if (!d) return done;
     }
     if (d.status !== "running") return done;
-    await deps.runs?.running(d).catch((error: unknown) => deps.logger.error({ err: error }, "could not start the run"));
+    const run = deps.runs
+      ? await deps.runs.running(d).catch((error: unknown) => {
+          deps.logger.error({ err: error }, "could not start the run");
+          return null;
+        })
+      : null;
     const sink = await DeploymentLogSink.open({ db, clock, deploymentId, ...deps.logLimits });
     try {
-      return await runSteps(d, sink, jobContext.signal);
+      return await runSteps(d, sink, jobContext.signal, run);
     } finally {
       await sink
         .flush()

@@ -22,7 +22,13 @@ import { DeploymentLogSink } from "./deployment-log.sink.ts";
 import { prepareCreationNotice } from "./deployment-notice.ts";
 import { presentDeployment } from "./deployments.present.ts";
 import * as store from "./deployments.store.ts";
-import { DEPLOYMENT_JOB, type DeploymentKind, type DeploymentRecord, deploymentJobKey } from "./deployments.types.ts";
+import {
+  DEPLOYMENT_JOB,
+  type DeploymentKind,
+  type DeploymentRecord,
+  type DeploymentRunHooks,
+  deploymentJobKey,
+} from "./deployments.types.ts";
 
 export interface DeploymentsDeps {
   db: Kysely<Database>;
@@ -37,6 +43,7 @@ export interface DeploymentsDeps {
   rowLocks: boolean;
   audit?: AuditRecorder;
   events?: Pick<DeploymentEvents, "prepare" | "deliver"> & Partial<Pick<DeploymentEvents, "gateFailed">>;
+  runs?: Pick<DeploymentRunHooks, "runOf">;
 }
 
 export interface PromoteResult {
@@ -392,7 +399,10 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     rollbackAfterFailure,
     cancel,
     callback,
-    get: async (id: string) => presentDeployment(await record(id)),
+    get: async (id: string): Promise<Deployment> => {
+      const deployment = presentDeployment(await record(id));
+      return deps.runs ? { ...deployment, runId: (await deps.runs.runOf(id)) ?? null } : deployment;
+    },
     /** Used by auto-deploy: promote without a person, skipping environments whose requirement is not met yet. */
     enqueueDeployment,
     checkLifecycle,

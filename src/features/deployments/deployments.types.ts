@@ -72,3 +72,13 @@ export interface LogLine {
 export const DEPLOYMENT_JOB = "deployment.run";
 export const deploymentJobKey = (id: string) => `deployment:${id}`;
 export const OPEN_STATUSES: DeploymentStatus[] = ["pending_gates", "pending_approval", "queued", "running"];
+
+/**
+ * What pipeline runs (features/runs) do for deployments: a running deployment gets a run, which ends with it; its
+ * steps' jobs get the run's id and ingest token (`ExecutionContext.run`); the deployment shows its run.
+ */
+export interface DeploymentRunHooks {
+  running(d: DeploymentRecord): Promise<{ id: string; ingestToken: string }>;
+  ended(deploymentId: string, status: string): Promise<void>;
+  runOf(deploymentId: string): Promise<string | undefined>;
+}

@@ -177,7 +177,10 @@ export function createRunsFeature(deps: RunsFeatureDeps) {
     otlpRoutes: otlpRoutes({ otlp, auth }),
     /** What the deployment runner calls: a deployment running gets a run; its end ends the run. */
     deploymentHooks: {
-      running: (d: Parameters<typeof service.deploymentRunning>[0]) => service.deploymentRunning(d).then(() => undefined),
+      running: (d: Parameters<typeof service.deploymentRunning>[0]) =>
+        service.deploymentRunning(d).then(({ run, ingestToken }) => ({ id: run.id, ingestToken })),
+      /** The run collecting a deployment's logs and metrics, if it has one yet. */
+      runOf: async (deploymentId: string) => (await service.runOfDeployment(deploymentId))?.id,
       ended: (deploymentId: string, status: string) => service.deploymentEnded(deploymentId, status),
     },
   };

@@ -1,10 +1,12 @@
+import { randomBytes } from "node:crypto";
 import type { Kysely } from "kysely";
 import { isUniqueViolation } from "../../db/connect.ts";
 import type { Database } from "../../db/schema.ts";
+import { serverSecret } from "../../db/server-secrets.ts";
 import type { PageOf } from "../../shared/api.ts";
 import type { Clock } from "../../shared/clock.ts";
 import { DomainError, notFound } from "../../shared/errors.ts";
-import { newSecret, sha256Hex } from "../../shared/hashing.ts";
+import { hmacSha256Hex, newSecret, sha256Hex } from "../../shared/hashing.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Cursor, toPage } from "../../shared/pagination.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
@@ -21,6 +23,12 @@ export interface DeploymentForRun {
   releaseVersion: string;
   environmentName: string;
   createdBy: string | null;
+}
+
+/** A deployment's run and the token its steps' jobs send logs and metrics with. */
+export interface DeploymentRun {
+  run: RunRecord;
+  ingestToken: string;
 }
 
 export type RunEndedListener = (run: RunRecord) => Promise<void>;
@@ -44,6 +52,24 @@ export function createRunsService(deps: RunsDeps) {
   const { db, clock } = deps;
   const endedListeners: RunEndedListener[] = [];
   const createdListeners: RunEndedListener[] = [];
+  let tokenKey: Promise<string> | undefined;
+
+  /**
+   * A deployment run's ingest token, derived from its id with a server secret: every step (also one resumed after a
+   * restart, on any replica) hands its job the same token, and only its hash is stored, as for any run.
+   */
+  async function deploymentToken(runId: string): Promise<string> {
+    tokenKey ??= serverSecret(
+      db,
+      "deployment_run_tokens",
+      randomBytes(32).toString("base64url"),
+      clock.now().toISOString(),
+    ).catch((error: unknown) => {
+      tokenKey = undefined; // read it again next time
+      throw error;
+    });
+    return `sgr_${hmacSha256Hex(await tokenKey, runId)}`;
+  }
 
   function present(run: RunRecord, slug: string): Run {
     const end = run.endedAt ? Date.parse(run.endedAt) : clock.now().getTime();
@@ -72,7 +98,10 @@ export function createRunsService(deps: RunsDeps) {
     return run;
   }
 
-  async function insert(fields: Omit<RunRecord, "id" | "status" | "createdAt" | "endedAt">) {
+  async function insert(
+    fields: Omit<RunRecord, "id" | "status" | "createdAt" | "endedAt">,
+    tokenOf: (runId: string) => Promise<string> = async () => newSecret("sgr"),
+  ) {
     const now = clock.now();
     const run: RunRecord = {
       ...fields,
@@ -81,7 +110,7 @@ export function createRunsService(deps: RunsDeps) {
       createdAt: now.toISOString(),
       endedAt: null,
     };
-    const token = newSecret("sgr");
+    const token = await tokenOf(run.id);
     await store.insertRun(db, run, sha256Hex(token));
     for (const listener of createdListeners) await listener(run);
     return { run, token };
@@ -119,14 +148,15 @@ export function createRunsService(deps: RunsDeps) {
     return getRun(id);
   }
 
-  /** Idempotent: the deployment's run, created the first time the deployment is seen running. */
-  async function deploymentRunning(d: DeploymentForRun): Promise<RunRecord> {
+  /** Idempotent: the deployment's run, created the first time the deployment is seen running, and its ingest token. */
+  async function deploymentRunning(d: DeploymentForRun): Promise<DeploymentRun> {
+    const withToken = async (run: RunRecord) => ({ run, ingestToken: await deploymentToken(run.id) });
     const existing = await store.findRunByDeployment(db, d.id);
-    if (existing) return existing;
+    if (existing) return withToken(existing);
     const release = await deps.releases.recordById(d.releaseId);
     try {
-      return (
-        await insert({
+      const made = await insert(
+        {
           projectId: d.projectId,
           name: `deploy:${d.environmentName}`,
           environment: d.environmentName,
@@ -136,14 +166,16 @@ export function createRunsService(deps: RunsDeps) {
           externalId: null,
           attributes: {},
           createdBy: d.createdBy,
-        })
-      ).run;
+        },
+        deploymentToken,
+      );
+      return { run: made.run, ingestToken: made.token };
     } catch (error) {
       // Another replica made it between our read and insert.
       if (!isUniqueViolation(error)) throw error;
       const made = await store.findRunByDeployment(db, d.id);
       if (!made) throw error;
-      return made;
+      return withToken(made);
     }
   }
 

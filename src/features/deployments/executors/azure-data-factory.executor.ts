@@ -5,6 +5,7 @@ import { HttpUrlSchema } from "./executor.schema.ts";
 import type { ExecutionContext, Executor, StepOutcome } from "./executor.types.ts";
 import { TerminalError } from "./executor.types.ts";
 import {
+  fillReleaseValues,
   keepPolling,
   POLL_RETRY,
   pollDelay,
@@ -89,7 +90,7 @@ export const azureDataFactoryExecutor: Executor<AzureDataFactoryConfig> = {
       ...(config.releaseParameters === false
         ? {}
         : { releaseVersion: ctx.release.version, commitSha: ctx.release.commitSha, environment: ctx.environment.name }),
-      ...config.parameters,
+      ...fillReleaseValues(config.parameters, ctx),
     };
     const url = factoryUrl(config, `pipelines/${encodeURIComponent(config.pipeline)}/createRun`);
     ctx.log.write("system", `starting ADF pipeline "${config.pipeline}" in factory ${config.factory}`);

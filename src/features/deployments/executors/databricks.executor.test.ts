@@ -72,7 +72,11 @@ describe("databricks executor", () => {
   beforeEach(() => clearTokenCache());
 
   it("runs the job with the release as job parameters and an idempotency token, linking the run page", async () => {
-    const ctx = ctxOf(prepared(databricksConfig(target, { jobParameters: { sample: "true" } })));
+    const ctx = ctxOf(
+      prepared(
+        databricksConfig(target, { jobParameters: { sample: "true", stagegate_run: "{{run}}", token: "{{ingest_token}}" } }),
+      ),
+    );
     const started = await databricks.start(ctx);
     const run = target.runs.at(-1);
     expect(started).toMatchObject({
@@ -85,6 +89,9 @@ describe("databricks executor", () => {
       commit_sha: ctx.release.commitSha,
       environment: "staging",
       sample: "true",
+      // Where the job sends its logs: the deployment's run (ExecutionContext.run).
+      stagegate_run: "run_01TEST",
+      token: "sgr_test_token",
     });
     expect(run?.idempotencyToken).toBe(idempotencyToken(ctx));
     ctx.externalId = String(run?.runId);

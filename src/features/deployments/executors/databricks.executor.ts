@@ -5,6 +5,7 @@ import { clientCredentialsToken } from "./azure-ad.token.ts";
 import { HttpUrlSchema } from "./executor.schema.ts";
 import { type ExecutionContext, type Executor, type StepOutcome, TerminalError } from "./executor.types.ts";
 import {
+  fillReleaseAll,
   keepPolling,
   POLL_RETRY,
   pollDelay,
@@ -65,7 +66,7 @@ export const databricksExecutor: Executor<DatabricksConfig> = {
       ...(config.releaseParameters === false
         ? {}
         : { release_version: ctx.release.version, commit_sha: ctx.release.commitSha, environment: ctx.environment.name }),
-      ...config.jobParameters,
+      ...fillReleaseAll(config.jobParameters, ctx),
     };
     ctx.log.write("system", `starting Databricks job ${config.jobId} on ${new URL(config.host).host}`);
     const response = await call(ctx, {

@@ -38,6 +38,7 @@ export function fakeContext<C>(config: C, overrides: Partial<Omit<ExecutionConte
     step: { name: "deploy", index: 0, attempt: 1 },
     externalId: null,
     callback: { url: "http://127.0.0.1:9/api/v1/deployments/dep_01TEST/callback", token: "cb_test_token" },
+    run: { id: "run_01TEST", ingestToken: "sgr_test_token", url: "http://127.0.0.1:9" },
     ...rest,
     config,
     log: new MemoryLogSink(),

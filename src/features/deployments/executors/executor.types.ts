@@ -31,6 +31,18 @@ export interface ExecutionContext<C> {
   externalId: string | null;
   /** Where the target may report the outcome (`POST url` with `Authorization: Bearer token`), if the server knows its public URL. */
   callback: { url: string; token: string };
+  /**
+   * The pipeline run that collects this deployment's logs and metrics (features/runs): its id, the run-scoped ingest
+   * token the job sends them with, and the server's URL. Null when the server runs without runs (some tests).
+   */
+  run: DeploymentRunAccess | null;
+}
+
+export interface DeploymentRunAccess {
+  id: string;
+  ingestToken: string;
+  /** The server's public URL: `POST {url}/api/v1/runs/{id}/logs`, OTLP at `{url}/v1/logs`. */
+  url: string;
 }
 
 export type StepOutcome =

@@ -94,8 +94,20 @@ export function fillRelease(value: string, ctx: ExecutionContext<unknown>): stri
     environment: ctx.environment.name,
     project: ctx.project.slug,
     deployment: ctx.deployment.id,
+    // Where the job sends its logs and metrics: the deployment's run (features/runs).
+    ...(ctx.run ? { run: ctx.run.id, ingest_token: ctx.run.ingestToken, stagegate_url: ctx.run.url } : {}),
   };
   return value.replace(/\{\{\s*(\w+)\s*\}\}/g, (match, name: string) => values[name] ?? match);
+}
+
+/** `fillRelease` over a map's string values; other values (numbers, objects a target takes) are sent as they are. */
+export function fillReleaseValues<V>(
+  values: Record<string, V> | undefined,
+  ctx: ExecutionContext<unknown>,
+): Record<string, V | string> {
+  return Object.fromEntries(
+    Object.entries(values ?? {}).map(([key, value]) => [key, typeof value === "string" ? fillRelease(value, ctx) : value]),
+  );
 }
 
 export function fillReleaseAll(

@@ -87,9 +87,12 @@ async function launchCommand(ctx: ExecutionContext<ShellConfig>, shown: string):
   }
 }
 
-/** The server's environment, then the configured variables, then what stagegate knows about the deployment. */
+/**
+ * The server's environment, then the configured variables, then what stagegate knows about the deployment, and where
+ * the command sends its logs and metrics (the deployment's run: the names docs/logging.md uses).
+ */
 function environmentOf(ctx: ExecutionContext<ShellConfig>): NodeJS.ProcessEnv {
-  const { deployment, project, environment, release } = ctx;
+  const { deployment, project, environment, release, run } = ctx;
   return {
     ...process.env,
     ...ctx.config.env,
@@ -101,6 +104,7 @@ function environmentOf(ctx: ExecutionContext<ShellConfig>): NodeJS.ProcessEnv {
     STAGEGATE_DEPLOYMENT_KIND: deployment.kind,
     ...(release.branch ? { STAGEGATE_BRANCH: release.branch } : {}),
     ...(release.artifactUrl ? { STAGEGATE_ARTIFACT_URL: release.artifactUrl } : {}),
+    ...(run ? { STAGEGATE_URL: run.url, STAGEGATE_RUN: run.id, STAGEGATE_INGEST_TOKEN: run.ingestToken } : {}),
   };
 }
 

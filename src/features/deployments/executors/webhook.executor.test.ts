@@ -86,6 +86,7 @@ executorContract("webhook", async () => {
       expect(outcome).toMatchObject({ status: "running", callbackTimeoutMs: 3_600_000 });
       const request = target.received.at(-1);
       expect(JSON.parse(String(request?.body)).callback).toEqual(ctx.callback);
+      expect(JSON.parse(String(request?.body)).run).toEqual(ctx.run);
       return { status: "succeeded" };
     },
     teardown: target.close,
@@ -130,6 +131,7 @@ describe("webhook executor", () => {
       environment: { name: "staging" },
       release: ctx.release,
       step: ctx.step,
+      run: { id: "run_01TEST", ingestToken: "sgr_test_token", url: "http://127.0.0.1:9" },
     });
     expect(ctx.log.of("system")).toEqual([expect.stringMatching(/^POST http:\/\/127\.0\.0\.1:\d+\/ok → HTTP 202 in /)]);
   });

@@ -51,6 +51,8 @@ export function webhookPayload(ctx: ExecutionContext<WebhookConfig>) {
     release: ctx.release,
     step: ctx.step,
     ...(ctx.config.waitForCallback ? { callback: ctx.callback } : {}),
+    // Where the target sends the job's logs and metrics: the deployment's run (id, ingest token, server URL).
+    ...(ctx.run ? { run: ctx.run } : {}),
   };
 }
 

@@ -1,0 +1,80 @@
+import { createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
+import { testDialects } from "../../../test/helpers/db.ts";
+import type { LogRecord } from "../runs/runs.types.ts";
+
+/** A port nobody listens on right now, for a server whose public URL must be known before it starts. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const address = probe.address();
+  await new Promise((resolve) => probe.close(resolve));
+  if (typeof address !== "object" || !address) throw new Error("no port");
+  return address.port;
+}
+
+/** A deploy step that sends one log line to its deployment's run with what the shell executor puts in its environment. */
+const sendLine = (node: string) =>
+  JSON.stringify([
+    process.execPath,
+    "-e",
+    `fetch(process.env.STAGEGATE_URL + "/api/v1/runs/" + process.env.STAGEGATE_RUN + "/logs", {
+      method: "POST",
+      headers: { authorization: "Bearer " + process.env.STAGEGATE_INGEST_TOKEN, "content-type": "application/x-ndjson" },
+      body: JSON.stringify({ level: "info", node: "${node}", msg: "hello from " + process.env.STAGEGATE_RELEASE }),
+    }).then(async (r) => { console.log(r.status, await r.text()); process.exit(r.status === 200 ? 0 : 1); },
+      (e) => { console.error(e); process.exit(1); });`,
+  ]);
+
+describe.each(testDialects())("a deployment's jobs send logs to its run, on %s", (dialect) => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    t = await startTestApp(dialect, { STAGEGATE_PUBLIC_URL: `http://127.0.0.1:${port}` });
+    await t.app.http.listen({ port, host: "127.0.0.1" });
+    const yaml = `environments:
+  - name: quant
+    steps:
+      - { name: train, type: shell, config: { command: ${sendLine("trainer")} } }
+      - { name: score, type: shell, config: { command: ${sendLine("scorer")} } }
+`;
+    const applied = await t.request({
+      method: "PUT",
+      url: "/api/v1/projects/shop/config",
+      payload: yaml,
+      headers: { "content-type": "application/yaml" },
+    });
+    expect(applied.statusCode, applied.body).toBe(200);
+  });
+  afterAll(() => t.close());
+
+  it("every step gets the run's id, ingest token and the server URL; the deployment names its run", async () => {
+    await t.request({
+      method: "POST",
+      url: "/api/v1/projects/shop/releases",
+      payload: { version: "2.0.0", commitSha: "abcdef1234567", branch: "main" },
+    });
+    const promoted = await t.request({
+      method: "POST",
+      url: "/api/v1/projects/shop/releases/2.0.0/promote",
+      payload: { environment: "quant" },
+    });
+    expect(promoted.statusCode, promoted.body).toBe(201);
+    const deployment = await t.waitForDeployment(promoted.json<{ id: string }>().id);
+    const log = await t.request({ method: "GET", url: `/api/v1/deployments/${deployment.id}/log` });
+    expect(deployment.status, log.body).toBe("succeeded");
+    expect(deployment.runId).toMatch(/^run_/);
+
+    const records = await t.request({ method: "GET", url: `/api/v1/runs/${deployment.runId}/logs?order=asc` });
+    expect(records.statusCode, records.body).toBe(200);
+    const items = records.json<{ items: LogRecord[] }>().items;
+    expect(items.map((r) => [r.node, r.msg])).toEqual([
+      ["trainer", "hello from 2.0.0"],
+      ["scorer", "hello from 2.0.0"],
+    ]);
+    const run = await t.request({ method: "GET", url: `/api/v1/runs/${deployment.runId}` });
+    expect(run.json()).toMatchObject({ deploymentId: deployment.id, status: "succeeded" });
+  });
+});
