@@ -210,6 +210,18 @@ function normalise(
       },
     };
   });
+  // A run_healthy gate judges runs in an environment of this file; a typo would keep every run out of it.
+  file.environments.forEach((env, index) => {
+    env.gates?.forEach((gate, g) => {
+      if (gate.type === "run_healthy" && gate.environment !== undefined && !seen.has(gate.environment)) {
+        issues.push({
+          path: `environments[${index}].gates[${g}].environment`,
+          message: `names "${gate.environment}", which is not an environment of this file (${[...seen].join(", ")})`,
+          line: lineOf(["environments", index, "gates", g, "environment"]),
+        });
+      }
+    });
+  });
   if (file.flags)
     issues.push(
       ...flagsConfigIssues(

@@ -96,6 +96,16 @@ describe.each(testDialects())("projects and stagegate.yaml on %s", (dialect) => 
     expect(wrongField.json().error.message).toContain("line 5");
     const unknownType = await apply("bad", "environments:\n  - name: quant\n    executor: { type: teleport }\n");
     expect(unknownType.json().error.message).toMatch(/shell/);
+    const typo = await apply(
+      "bad",
+      'environments:\n  - name: quant_stg\n    executor: { type: shell, config: { command: ["x"] } }\n' +
+        '  - name: live\n    executor: { type: shell, config: { command: ["x"] } }\n' +
+        "    gates: [ { type: run_healthy, environment: quant_sgt } ]\n",
+    );
+    expect(typo.statusCode).toBe(400);
+    expect(typo.json().error.message).toContain(
+      'environments[1].gates[0].environment names "quant_sgt", which is not an environment of this file (quant_stg, live)',
+    );
     const missingProject = await t.request({ method: "GET", url: "/api/v1/projects/bad" });
     expect(missingProject.statusCode).toBe(404);
   });

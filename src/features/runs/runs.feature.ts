@@ -38,7 +38,7 @@ export interface RunsFeatureDeps {
   dialect: DialectName;
   clock: Clock;
   logger: Logger;
-  projects: Pick<ProjectsService, "record" | "recordById" | "environments">;
+  projects: Pick<ProjectsService, "record" | "recordById" | "environment" | "environments">;
   releases: Pick<ReleasesService, "record" | "recordById">;
   /** API-token authentication, for ingest routes that also accept a run's own token. */
   authenticate: (secret: string | undefined) => Promise<Actor>;

@@ -36,7 +36,7 @@ export type RunEndedListener = (run: RunRecord) => Promise<void>;
 export interface RunsDeps {
   db: Kysely<Database>;
   clock: Clock;
-  projects: Pick<ProjectsService, "record" | "recordById">;
+  projects: Pick<ProjectsService, "record" | "recordById" | "environment">;
   releases: Pick<ReleasesService, "record" | "recordById">;
 }
 
@@ -117,6 +117,8 @@ export function createRunsService(deps: RunsDeps) {
   }
 
   async function create(project: ProjectRecord, input: CreateRunInput, actor: string | null): Promise<CreatedRun> {
+    // A typo would keep the run out of the `run_healthy` gate and the comparisons, silently.
+    if (input.environment !== undefined) await deps.projects.environment(project, input.environment);
     const release = input.releaseVersion ? await deps.releases.record(project, input.releaseVersion) : undefined;
     const { run, token } = await insert({
       projectId: project.id,
