@@ -214,6 +214,26 @@ export interface RecordParts {
   spanId?: string | null;
 }
 
+/**
+ * Attributes that carry a stack trace: Python `logging` (`exc_info`, `exc_text`, `stack_info` as `stack`), structlog
+ * and pino (`stack`, `traceback`), OpenTelemetry (`exception.stacktrace`). The first one set is moved into the message,
+ * after its first line, as import-logs does with Java and Python stacks: full-text search, the error groups' example
+ * stack and the log view then find it where they find every other stack.
+ */
+const STACK_KEYS = ["exception.stacktrace", "stack", "stacktrace", "traceback", "exc_info", "exc_text"];
+
+function withStack(parts: RecordParts): { msg: string; attrs: Record<string, unknown> } {
+  const attrs = parts.attrs;
+  for (const key of STACK_KEYS) {
+    const stack = attrs[key];
+    if (typeof stack !== "string" || stack.trim() === "") continue;
+    const { [key]: _moved, ...rest } = attrs;
+    if (parts.msg.includes(stack)) return { msg: parts.msg, attrs: rest };
+    return { msg: parts.msg === "" ? stack : `${parts.msg}\n${stack.replace(/\n+$/, "")}`, attrs: rest };
+  }
+  return parts;
+}
+
 /** Applies the bounds and clock rules to one record. `now` is the time the batch arrived. */
 export function finishRecord(parts: RecordParts, now: number, defaultNode: string): LogRecordInput {
   let flags = 0;
@@ -222,8 +242,9 @@ export function finishRecord(parts: RecordParts, now: number, defaultNode: strin
     ts = now;
     flags |= FLAG_CLAMPED;
   }
-  const msg = truncate(parts.msg, LIMITS.messageBytes);
-  const attrs = boundAttributes(parts.attrs);
+  const folded = withStack(parts);
+  const msg = truncate(folded.msg, LIMITS.messageBytes);
+  const attrs = boundAttributes(folded.attrs);
   if (msg.cut || attrs.cut) flags |= FLAG_TRUNCATED;
   const level = parts.level ?? "info";
   const node = truncate(parts.node?.trim() || defaultNode, LIMITS.nodeChars).text;

@@ -23,7 +23,6 @@ import type { IngestResult, LogRecord, RunRecord } from "./runs.types.ts";
 
 export const MAX_BATCH_RECORDS = 10_000;
 const MAX_REPORTED_ERRORS = 20;
-const STACK_KEYS = ["stack", "stacktrace", "exc_info", "exception.stacktrace", "traceback", "exc_text"];
 
 export interface LogsDeps {
   db: Kysely<Database>;
@@ -44,11 +43,8 @@ export interface LogsQueryInput {
   limit?: number;
 }
 
+/** The lines after the first: where a record's stack is (finishRecord moves stack attributes there). */
 function stackOf(record: LogRecordInput): string | null {
-  for (const key of STACK_KEYS) {
-    const value = record.attrs?.[key];
-    if (typeof value === "string" && value !== "") return value;
-  }
   const newline = record.msg.indexOf("\n");
   return newline > 0 ? record.msg.slice(newline + 1) : null;
 }
@@ -241,6 +237,26 @@ export function createLogsService(deps: LogsDeps) {
     return encodeLogCursor({ ts: Date.parse(record.ts), id: record.id });
   }
 
+  /**
+   * For the live tail, which follows arrival order: how far the log is visible now, and the run's records that arrived
+   * in (afterId, horizon.upto], oldest arrival first (`limit` 0: the horizon only). See logs.store.ts arrivalHorizon.
+   */
+  async function arrivals(run: RunRecord, input: { node?: string; level?: string; afterId: number; limit: number }) {
+    const level = input.level ? parseLevel(input.level) : undefined;
+    if (input.level && !level) throw invalid(`level "${input.level}" is not one of trace, debug, info, warn, error, fatal`);
+    const horizon = await logs.arrivalHorizon(db, dialect);
+    if (input.limit <= 0 || horizon.upto <= input.afterId) return { horizon, items: [] };
+    const rows = await logs.logsByArrival(db, {
+      runId: run.id,
+      ...(input.node ? { nodes: input.node.split(",").filter(Boolean) } : {}),
+      ...(level ? { minSeverity: severityOf(level) } : {}),
+      afterId: input.afterId,
+      uptoId: horizon.upto,
+      limit: input.limit,
+    });
+    return { horizon, items: rows.map(presentLog) };
+  }
+
   /** Resolves when records arrive for the run in this process, or after `ms` (other replicas are seen by polling). */
   function waitForRecords(runId: string, ms: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
@@ -261,6 +277,7 @@ export function createLogsService(deps: LogsDeps) {
     ingestParsed: store,
     query,
     cursorAfter,
+    arrivals,
     waitForRecords,
     nodes: (runId: string) => logs.listNodes(db, runId),
     topErrors: (runId: string, limit = 10) => logs.topErrors(db, runId, limit),
