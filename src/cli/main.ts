@@ -29,7 +29,11 @@ import { registerReleaseList } from "./commands/release-list.ts";
 import { registerPromote } from "./commands/release-promote.ts";
 import { registerReportUpload } from "./commands/report-upload.ts";
 import { registerRunCreate } from "./commands/run-create.ts";
+import { registerRunEnd } from "./commands/run-end.ts";
+import { registerRunGet } from "./commands/run-get.ts";
 import { registerRunImportLogs } from "./commands/run-import-logs.ts";
+import { registerRunList } from "./commands/run-list.ts";
+import { registerRunSummary } from "./commands/run-summary.ts";
 import { registerSecretDelete } from "./commands/secret-delete.ts";
 import { registerSecretList } from "./commands/secret-list.ts";
 import { registerSecretSet } from "./commands/secret-set.ts";
@@ -85,7 +89,13 @@ Usage by task:
   stagegate audit export > audit.ndjson                  the audit log as NDJSON, for offline verification
   stagegate run create -p <project> --name <job> [--env <env>] [--release <v>]
                                                          start a pipeline run; prints its ingest token
-  stagegate run import-logs <run> <dir>                  import a Databricks/Spark cluster log folder into a run
+  stagegate run get <run>                                one run: status, release, timings
+  stagegate run list -p <project> [--name <job>] [--env <env>] [--status <status>]
+                                                         runs, newest first
+  stagegate run summary <run>                            duration, nodes, top errors, alerts, comparison
+  stagegate run end <run> --status succeeded|failed|unknown
+                                                         end a run (the run's ingest token may do this)
+  stagegate run import-logs <run> <dir|zip>              import a Databricks/Spark cluster log folder or zip into a run
   stagegate logs tail <run> [--node <n>] [--level <l>] [--grep <words>] [--follow]
                                                          every node's log of a run, merged in time order
   stagegate metrics push <run> --format nvidia-smi|prometheus <file>
@@ -184,8 +194,12 @@ function buildProgram(io: CliIo): { command: Command; context: CliContext } {
   registerAuditList(audit, context);
   registerAuditVerify(audit, context);
   registerAuditExport(audit, context);
-  const runNoun = noun("run", "pipeline runs: create, import-logs");
+  const runNoun = noun("run", "pipeline runs: create, get, list, summary, end, import-logs");
   registerRunCreate(runNoun, context);
+  registerRunGet(runNoun, context);
+  registerRunList(runNoun, context);
+  registerRunSummary(runNoun, context);
+  registerRunEnd(runNoun, context);
   registerRunImportLogs(runNoun, context);
   registerLogsTail(noun("logs", "a run's logs of every node: tail"), context);
   registerMetricsPush(noun("metrics", "GPU and host metrics of a run: push"), context);

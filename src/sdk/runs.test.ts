@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestApp, type TestApp } from "../../test/helpers/app.ts";
 import { ApiError } from "./errors.ts";
+import { paginate } from "./paginate.ts";
 import { RunsClient } from "./runs.ts";
 
 describe("RunsClient against a real server", () => {
@@ -44,6 +45,30 @@ describe("RunsClient against a real server", () => {
     const tailed = [];
     for await (const record of admin.tail(run.id, { follow: true })) tailed.push(record.msg);
     expect(tailed).toEqual(["w1 first", "w2 second", "not json"]);
+  });
+
+  it("lets a worker end its run with the run's ingest token, lists runs page by page and reads the run's summary", async () => {
+    const admin = new RunsClient({ baseUrl, token: t.token });
+    const first = await admin.createRun("ml", { name: "paged", environment: "stg" });
+    const run = await admin.createRun("ml", { name: "paged", environment: "stg" });
+    const worker = new RunsClient({ baseUrl, token: run.ingestToken ?? "" });
+    await worker.pushLogs(run.id, JSON.stringify({ node: "w1", level: "error", msg: "disk full on /mnt/1" }));
+    const ended = await worker.endRun(run.id, "failed");
+    expect(ended).toMatchObject({ id: run.id, status: "failed", environment: "stg" });
+    await expect(worker.endRun(first.id, "succeeded")).rejects.toMatchObject({ status: 401 });
+
+    const page = await admin.listRuns("ml", { name: "paged", limit: 1 });
+    expect(page.items.map((r) => r.id)).toEqual([run.id]);
+    expect(page.nextCursor).not.toBeNull();
+    const ids: string[] = [];
+    for await (const r of paginate((p) => admin.listRuns("ml", { name: "paged", ...p }), { pageSize: 1 })) ids.push(r.id);
+    expect(ids).toEqual([run.id, first.id]);
+    expect((await admin.listRuns("ml", { status: "failed" })).items.map((r) => r.id)).toEqual([run.id]);
+
+    const summary = await admin.summary(run.id);
+    expect(summary.run).toMatchObject({ id: run.id, status: "failed" });
+    expect(summary.topErrors.map((e) => [e.count, e.nodes])).toEqual([[1, ["w1"]]]);
+    expect(await admin.alerts(run.id)).toEqual(summary.alerts);
   });
 
   it("surfaces the server's refusals as ApiError: 429 rate_limited for a token over its rate, 404 for no run", async () => {

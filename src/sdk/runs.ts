@@ -1,5 +1,12 @@
+import type { PageOf } from "../shared/api.ts";
+import type { Alert, RunStatus, RunSummary } from "../shared/runs.api.ts";
 import { readLines } from "./lines.ts";
 import { ApiTransport, path } from "./transport.ts";
+
+/** How a run may end (`POST /runs/{id}/end`), and every status a run has. */
+export const RUN_END_STATUSES = ["succeeded", "failed", "unknown"] as const satisfies readonly RunStatus[];
+export type RunEndStatus = (typeof RUN_END_STATUSES)[number];
+export const RUN_STATUSES = ["running", ...RUN_END_STATUSES] as const satisfies readonly RunStatus[];
 
 /** Shapes of the runs API (the server's route schemas in features/runs are the contract). */
 export interface RunDto {
@@ -8,7 +15,12 @@ export interface RunDto {
   name: string;
   environment: string | null;
   releaseVersion: string | null;
-  status: string;
+  commitSha?: string | null;
+  deploymentId?: string | null;
+  externalId?: string | null;
+  attributes?: Record<string, string>;
+  status: RunStatus;
+  createdBy?: string | null;
   createdAt: string;
   endedAt: string | null;
   durationMs: number;
@@ -30,7 +42,18 @@ export interface LogQuery {
   node?: string;
   level?: string;
   q?: string;
+  /** ISO-8601 or epoch ms; `from` inclusive, `to` exclusive. */
+  from?: string;
+  to?: string;
   order?: "asc" | "desc";
+  limit?: number;
+  cursor?: string;
+}
+
+export interface RunListQuery {
+  name?: string;
+  environment?: string;
+  status?: RunStatus;
   limit?: number;
   cursor?: string;
 }
@@ -63,8 +86,23 @@ export class RunsClient extends ApiTransport {
     return this.json(path`/api/v1/runs/${id}`);
   }
 
-  endRun(id: string, status: "succeeded" | "failed" | "unknown"): Promise<RunDto> {
+  /** One page of a project's runs, newest first; follow `nextCursor` (or use `paginate`) for the rest. */
+  listRuns(project: string, query: RunListQuery = {}): Promise<PageOf<RunDto>> {
+    return this.json(path`/api/v1/projects/${project}/runs`, { query: { ...query } });
+  }
+
+  /** Ends a running run; the run's own ingest token may do this (a job ends its run), as may an API token. */
+  endRun(id: string, status: RunEndStatus): Promise<RunDto> {
     return this.json(path`/api/v1/runs/${id}/end`, { method: "POST", json: { status } });
+  }
+
+  /** The run page: duration, nodes, top errors, metrics, alerts, findings and comparisons. */
+  summary(id: string): Promise<RunSummary> {
+    return this.json(path`/api/v1/runs/${id}/summary`);
+  }
+
+  async alerts(id: string): Promise<Alert[]> {
+    return (await this.json<{ items: Alert[] }>(path`/api/v1/runs/${id}/alerts`)).items;
   }
 
   logs(id: string, query: LogQuery): Promise<{ items: LogRecordDto[]; nextCursor: string | null }> {

@@ -45,13 +45,13 @@ export function registerLogsTail(logs: Command, ctx: CliContext): void {
           ...(options.grep ? { q: options.grep } : {}),
         };
         const print = (r: LogRecordDto) => ctx.out(ctx.json ? JSON.stringify(r) : formatRecord(r, colour));
+        if (options.follow) {
+          // One stream: the last lines in time order, then every record as it arrives (also one stamped earlier).
+          for await (const r of api.tail(runId, { ...filter, limit: options.lines, follow: true })) print(r);
+          return;
+        }
         const last = await api.logs(runId, { ...filter, order: "desc", limit: options.lines });
-        const shown = last.items.reverse();
-        for (const r of shown) print(r);
-        if (!options.follow) return;
-        const after = shown[shown.length - 1];
-        const cursor = after ? Buffer.from(`${Date.parse(after.ts)}:${after.id}`).toString("base64url") : undefined;
-        for await (const r of api.tail(runId, { ...filter, follow: true, ...(cursor ? { cursor } : {}) })) print(r);
+        for (const r of last.items.reverse()) print(r);
       },
     );
 }

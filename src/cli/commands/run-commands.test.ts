@@ -127,7 +127,8 @@ describe("stagegate run create, logs tail, metrics push", () => {
     const records = (await t.request({ method: "GET", url: `/api/v1/runs/${runId}/logs` })).json<{
       items: { node: string; level: string; msg: string; attributes: Record<string, string> }[];
     }>().items;
-    expect(records.map((r) => [r.node, r.level, r.msg])).toEqual(
+    // The server keeps a stack in the message, after its first line.
+    expect(records.map((r) => [r.node, r.level, r.msg.split("\n")[0]])).toEqual(
       expect.arrayContaining([
         ["driver", "warn", "Service 'SparkUI' could not bind"],
         ["driver", "error", "Task 7 in stage 2.0 failed 4 times"],
@@ -136,19 +137,123 @@ describe("stagegate run create, logs tail, metrics push", () => {
       ]),
     );
     const failed = records.find((r) => r.msg.startsWith("Task 7"));
-    expect(failed?.attributes.stack).toContain("Caused by: java.lang.OutOfMemoryError");
+    expect(failed?.msg).toContain("\nCaused by: java.lang.OutOfMemoryError");
     expect(failed?.attributes.logger).toBe("TaskSetManager");
-    expect(records.find((r) => r.msg.startsWith("ValueError"))?.attributes.stack).toContain('File "/databricks/driver/job.py"');
+    expect(records.find((r) => r.msg.startsWith("ValueError"))?.msg).toContain('\n  File "/databricks/driver/job.py"');
     // log4j records in time order across the driver, its rotated file and the executor.
     const timed = records.filter((r) => r.attributes.logger).map((r) => r.msg.slice(0, 12));
     expect(timed).toEqual(["Service 'Spa", "Running Spar", "Exception in", "Task 7 in st"]);
   }
+
+  it("imports the same folder twice without doubling a record, and sends only what a growing log added", async () => {
+    const run = JSON.parse((await cli("run", "create", "-p", "ml", "--name", "etl-twice", "-o", "json")).stdout) as {
+      id: string;
+    };
+    const dir = clusterLogDir();
+    expect((await cli("run", "import-logs", run.id, dir)).code).toBe(0);
+    const again = await cli("run", "import-logs", run.id, dir);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^0 records from 4 files imported, 6 already in the run skipped/);
+    const log4j = join(dir, "driver/log4j-active.log");
+    writeFileSync(log4j, `${readFileSync(log4j, "utf8")}${stampAgo(6)} INFO SparkContext: Successfully stopped SparkContext\n`);
+    const grown = await cli("run", "import-logs", run.id, dir, "-o", "json");
+    expect(JSON.parse(grown.stdout)).toMatchObject({ accepted: 1, skipped: 6 });
+    const page = (await t.request({ method: "GET", url: `/api/v1/runs/${run.id}/logs` })).json<{ items: { msg: string }[] }>();
+    expect(page.items).toHaveLength(7);
+    expect((await cli("run", "import-logs", run.id, dir, "--force", "-o", "json")).stdout).toMatch(/"accepted": 7/);
+  });
+
+  it("names executors executor-<id> when the executor folder, or one application's folder, is imported on its own", async () => {
+    const dir = clusterLogDir();
+    for (const source of [join(dir, "executor"), join(dir, "executor/app-20260501-0001")]) {
+      const run = JSON.parse((await cli("run", "create", "-p", "ml", "--name", "executors", "-o", "json")).stdout) as {
+        id: string;
+      };
+      const imported = await cli("run", "import-logs", run.id, source);
+      expect(imported.code, imported.stderr).toBe(0);
+      const page = (await t.request({ method: "GET", url: `/api/v1/runs/${run.id}/logs` })).json<{ items: { node: string }[] }>();
+      expect(page.items.map((r) => r.node)).toEqual(["executor-3"]);
+    }
+  });
+
+  it("ends a run with its own ingest token, shows it, lists runs page by page, and summarises it", async () => {
+    const created = await cli("run", "create", "-p", "ml", "--name", "report", "--env", "stg", "-o", "json");
+    const run = JSON.parse(created.stdout) as { id: string; ingestToken: string };
+    await t.request({
+      method: "POST",
+      url: `/api/v1/runs/${run.id}/logs`,
+      payload: [
+        JSON.stringify({ node: "w1", level: "info", msg: "started" }),
+        JSON.stringify({
+          node: "w2",
+          level: "error",
+          msg: "CUDA out of memory on rank 2",
+          stack: "Traceback\n  File x.py\nRuntimeError",
+        }),
+      ].join("\n"),
+      headers: { authorization: `Bearer ${run.ingestToken}`, "content-type": "application/x-ndjson" },
+    });
+
+    const badStatus = await runCli(["--server", server, "--token", run.ingestToken, "run", "end", run.id, "--status", "done"]);
+    expect(badStatus.code).toBe(2);
+    expect(badStatus.stderr).toMatch(/Allowed choices are succeeded, failed, unknown/);
+    const ended = await runCli(["--server", server, "--token", run.ingestToken, "run", "end", run.id, "--status", "failed"]);
+    expect(ended.code, ended.stderr).toBe(0);
+    expect(ended.stdout).toMatch(new RegExp(`^run ${run.id} \\(report in stg\\): failed after `));
+    const twice = await cli("run", "end", run.id, "--status", "succeeded");
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toMatch(/already ended \(failed\)/);
+
+    const got = await cli("run", "get", run.id);
+    expect(got.code, got.stderr).toBe(0);
+    expect(got.stdout).toMatch(/Status:\s+failed/);
+    expect(got.stdout).toMatch(/Environment:\s+stg/);
+    expect(JSON.parse((await cli("run", "get", run.id, "-o", "json")).stdout)).toMatchObject({ id: run.id, status: "failed" });
+    expect((await cli("run", "get", "run_missing")).code).toBe(3);
+
+    const first = await cli("run", "list", "-p", "ml", "--limit", "1");
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(new RegExp(`^ID\\s+NAME.*\\n${run.id}\\s+report\\s+stg\\s+-\\s+failed`));
+    const more = /--cursor (\S+)/.exec(first.stderr);
+    expect(more, first.stderr).not.toBeNull();
+    const second = await cli("run", "list", "-p", "ml", "--limit", "1", "--cursor", more?.[1] ?? "", "-o", "json");
+    const page = JSON.parse(second.stdout) as { items: { id: string }[] };
+    expect(page.items).toHaveLength(1);
+    expect(page.items[0]?.id).not.toBe(run.id);
+    const failed = JSON.parse((await cli("run", "list", "-p", "ml", "--status", "failed", "-o", "json")).stdout) as {
+      items: { id: string }[];
+    };
+    expect(failed.items.map((r) => r.id)).toEqual([run.id]);
+    expect((await cli("run", "list", "-p", "ml", "--status", "bogus")).code).toBe(2);
+
+    const summary = await cli("run", "summary", run.id);
+    expect(summary.code, summary.stderr).toBe(0);
+    expect(summary.stdout).toMatch(/^run .*: failed after /);
+    expect(summary.stdout).toMatch(/2 records from 2 nodes/);
+    expect(summary.stdout).toMatch(/NODES\nNODE\s+RECORDS\s+ERRORS/);
+    expect(summary.stdout).toMatch(/TOP ERRORS\n {2}1× on w2: CUDA out of memory on rank 2/);
+    expect(summary.stdout).toMatch(/no alerts|ALERTS/);
+    expect(summary.stdout).toMatch(/COMPARISON\nRUN\s+DURATION\s+ERRORS.*\nthis run\s+\S+\s+1\s/);
+    const raw = JSON.parse((await cli("run", "summary", run.id, "-o", "json")).stdout) as {
+      run: { id: string };
+      topErrors: unknown[];
+    };
+    expect(raw.run.id).toBe(run.id);
+    expect(raw.topErrors).toHaveLength(1);
+  });
 
   it("exits 3 for an unknown run and 2 without a format", async () => {
     expect((await cli("logs", "tail", "run_nope")).code).toBe(3);
     expect((await cli("metrics", "push", "run_nope", QUERY_CSV)).code).toBe(2);
   });
 });
+
+/** A log4j stamp (`yy/MM/dd HH:mm:ss`, UTC) of a day ago plus `s` seconds. */
+function stampAgo(s: number): string {
+  const d = new Date(Date.now() - 86_400_000 + s * 1000);
+  const two = (n: number) => String(n).padStart(2, "0");
+  return `${two(d.getUTCFullYear() % 100)}/${two(d.getUTCMonth() + 1)}/${two(d.getUTCDate())} ${two(d.getUTCHours())}:${two(d.getUTCMinutes())}:${two(d.getUTCSeconds())}`;
+}
 
 /** A Databricks-like cluster log folder: driver log4j with a stack, a rotated .gz, a Python traceback, executor stderr. */
 function clusterLogDir(): string {

@@ -1,15 +1,18 @@
 import { statSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
 import type { Command } from "commander";
 import type { CliContext } from "../context.ts";
 import { UsageError } from "../errors.ts";
 import { examples } from "../options.ts";
 import { runsApi } from "./run-client.ts";
+import { storedUids } from "./run-logs.dedupe.ts";
 import { nodeOfPath, parseSparkLog } from "./run-logs.parser.ts";
 import { ArchiveError, folderFiles, type LogFiles, zipFiles } from "./run-logs.sources.ts";
 
 const BATCH = 5000;
 
-async function open(source: string): Promise<LogFiles> {
+/** The files to import, and the folder names above them that say whose they are (`…/executor` imported on its own). */
+async function open(source: string): Promise<LogFiles & { root: string }> {
   let isDirectory: boolean;
   try {
     isDirectory = statSync(source).isDirectory();
@@ -17,7 +20,9 @@ async function open(source: string): Promise<LogFiles> {
     throw new UsageError(`cannot read ${source}: ${(error as Error).message}`, { cause: error });
   }
   try {
-    return isDirectory ? folderFiles(source) : await zipFiles(source);
+    if (!isDirectory) return { ...(await zipFiles(source)), root: "" };
+    const absolute = resolve(source);
+    return { ...folderFiles(source), root: `${basename(dirname(absolute))}/${basename(absolute)}` };
   } catch (error) {
     throw new UsageError(
       isDirectory
@@ -36,6 +41,7 @@ export function registerRunImportLogs(run: Command, ctx: CliContext): void {
     )
     .argument("<run>", "run id")
     .argument("<dir|zip>", "the cluster log folder (e.g. a copy of dbfs:/cluster-logs/<cluster-id>) or a .zip of it")
+    .option("--force", "send records again even when the run already has them (from an earlier import)", false)
     .addHelpText(
       "after",
       examples(
@@ -43,10 +49,14 @@ export function registerRunImportLogs(run: Command, ctx: CliContext): void {
         "stagegate run import-logs run_01jd… ./0501-abc-cluster-logs.zip",
       ),
     )
-    .action(async (runId: string, source: string) => {
+    .addHelpText(
+      "after",
+      "\nImporting the same logs again sends only records the run does not have yet (each record carries a stable\nlog.record.uid), so a live cluster's folder can be imported again later.\n",
+    )
+    .action(async (runId: string, source: string, options: { force: boolean }) => {
       const found = await open(source);
       try {
-        await importFiles(ctx, runId, found);
+        await importFiles(ctx, { runId, found, force: options.force });
       } catch (error) {
         throw error instanceof ArchiveError ? new UsageError(error.message, { cause: error }) : error;
       } finally {
@@ -55,23 +65,36 @@ export function registerRunImportLogs(run: Command, ctx: CliContext): void {
     });
 }
 
-async function importFiles(ctx: CliContext, runId: string, found: LogFiles): Promise<void> {
+async function importFiles(
+  ctx: CliContext,
+  input: { runId: string; found: LogFiles & { root: string }; force: boolean },
+): Promise<void> {
+  const { runId, found, force } = input;
   const api = runsApi(ctx);
   let accepted = 0;
   let rejected = 0;
+  let skipped = 0;
   for (const file of found.files) {
     const text = (await file.read()).toString("utf8");
-    const records = parseSparkLog(text, { file: file.name, node: nodeOfPath(file.name) });
+    const node = nodeOfPath(found.root ? `${found.root}/${file.name}` : file.name);
+    const parsed = parseSparkLog(text, { file: file.name, node, ...(file.mtime ? { mtime: file.mtime } : {}) });
+    const stored = force ? new Set<string>() : await storedUids(api, runId, node, parsed);
+    const records = parsed.filter((r) => !stored.has(r["log.record.uid"]));
+    skipped += parsed.length - records.length;
     for (let i = 0; i < records.length; i += BATCH) {
       const batch = records.slice(i, i + BATCH).map((r) => JSON.stringify(r));
       const answer = await api.pushLogs(runId, batch.join("\n"));
       accepted += answer.accepted;
       rejected += answer.rejected;
     }
-    ctx.note(`${file.name}: ${records.length} records`);
+    const already = parsed.length - records.length;
+    ctx.note(`${file.name} (${node}): ${records.length} records${already ? `, ${already} already imported` : ""}`);
   }
   ctx.emit(
-    { files: found.files.length, accepted, rejected },
-    (r) => `${r.accepted} records from ${r.files} files imported${r.rejected ? `, ${r.rejected} rejected` : ""}`,
+    { files: found.files.length, accepted, rejected, skipped },
+    (r) =>
+      `${r.accepted} records from ${r.files} files imported${r.rejected ? `, ${r.rejected} rejected` : ""}${
+        r.skipped ? `, ${r.skipped} already in the run skipped` : ""
+      }`,
   );
 }

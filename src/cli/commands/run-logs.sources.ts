@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
 import yauzl from "yauzl";
@@ -6,6 +6,8 @@ import yauzl from "yauzl";
 /** A log file of a cluster-log folder or zip: its path inside it and its bytes (gunzipped when it was `.gz`). */
 export interface LogFile {
   name: string;
+  /** When the file was last written (the zip entry's time in a zip): the time of a file's undated lines. */
+  mtime?: Date;
   read(): Promise<Buffer>;
 }
 
@@ -68,7 +70,7 @@ export function folderFiles(dir: string, limits: ArchiveLimits = DEFAULT_LIMITS)
     .sort()
     .map((path) => {
       const name = relative(dir, path);
-      return { name, read: async () => decompress(name, readFileSync(path), limits) };
+      return { name, mtime: statSync(path).mtime, read: async () => decompress(name, readFileSync(path), limits) };
     });
   return { files, close: () => undefined };
 }
@@ -129,6 +131,7 @@ export async function zipFiles(path: string, limits: ArchiveLimits = DEFAULT_LIM
   entries.sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
   const files = entries.map((entry) => ({
     name: entry.fileName,
+    mtime: entry.getLastModDate(),
     read: async () => decompress(entry.fileName, await readEntry(zip, entry, limits.fileBytes), limits),
   }));
   return { files, close: () => zip.close() };

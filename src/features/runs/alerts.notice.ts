@@ -3,7 +3,7 @@ import type { AlertNotice } from "./alerts.service.ts";
 
 /**
  * The notification for an alert that fired or resolved: which run, which rule, how bad, and where to look. The link
- * opens the run's deployment page when a deployment started the run, else the run page data.
+ * opens the run's page in the dashboard (web/src/App.tsx `runs/:id`), which links on to its deployment.
  */
 export function alertNotificationEvent(
   notice: AlertNotice,
@@ -17,9 +17,7 @@ export function alertNotificationEvent(
     ...(run.environment ? { environment: run.environment } : {}),
     alert: { rule: alert.rule, severity: alert.severity, message: alert.message, run: { id: run.id, name: run.name } },
     links: {
-      view: run.deploymentId
-        ? `${publicUrl}/deployments/${encodeURIComponent(run.deploymentId)}`
-        : `${publicUrl}/api/v1/runs/${encodeURIComponent(run.id)}/summary`,
+      view: `${publicUrl.replace(/\/+$/, "")}/runs/${encodeURIComponent(run.id)}`,
     },
     at: (notice.change === "fired" ? alert.firedAt : alert.resolvedAt) ?? alert.firedAt,
   };

@@ -88,7 +88,7 @@ export function createAlertsService(deps: {
         return {
           firing: silent.length > 0,
           value: silent.length,
-          message: `no records for ${rule.after} from ${silent.map((n) => n.node).join(", ") || "any node"}`,
+          message: `nothing (logs or metrics) for ${rule.after} from ${silent.map((n) => n.node).join(", ") || "any node"}`,
         };
       }
       case "duration_p95": {

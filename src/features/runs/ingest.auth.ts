@@ -22,6 +22,25 @@ export function bearerOf(header: string | undefined): string | undefined {
   return match[1];
 }
 
+/**
+ * The caller of a request made with a run's ingest token, where a route takes one instead of an API token (ending the
+ * run): a developer of the run's project and nothing else. Routes check the token's run is the one in the URL; the
+ * audit log and `createdBy` fields show `run:<id>`.
+ */
+export function runActor(run: RunRecord): Actor {
+  return {
+    kind: "service",
+    id: run.id,
+    name: `run:${run.id}`,
+    tokenId: null,
+    via: "token",
+    globalAdmin: false,
+    projectRoles: { [run.projectId]: "developer" },
+    allProjects: null,
+    groups: [],
+  };
+}
+
 export function mayWrite(credentials: IngestCredentials, run: RunRecord): string | undefined {
   if (credentials.kind === "run") {
     return credentials.run.id === run.id ? undefined : `the ingest token belongs to run ${credentials.run.id}, not ${run.id}`;

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pipelineYaml, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
-import type { CreatedRun, LogRecord, RunSummary } from "./runs.types.ts";
+import type { RunSummary } from "../../shared/runs.api.ts";
+import type { CreatedRun, LogRecord } from "./runs.types.ts";
 
 const TRACEBACK = `Traceback (most recent call last):
   File "/opt/job/train.py", line 88, in <module>

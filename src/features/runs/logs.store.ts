@@ -143,8 +143,11 @@ async function upsertNodeRows(db: Queryable, dialect: DialectName, runId: string
     )
     .onConflict((oc) =>
       oc.columns(["run_id", "node"]).doUpdateSet({
-        first_ts: sql`${least(dialect)}(run_nodes.first_ts, excluded.first_ts)`,
-        last_ts: sql`${greatest(dialect)}(run_nodes.last_ts, excluded.last_ts)`,
+        // A node that so far only sent metrics (metrics.store) has its samples' times here: its records' replace them.
+        first_ts: sql`case when run_nodes.records = 0 then excluded.first_ts
+          else ${least(dialect)}(run_nodes.first_ts, excluded.first_ts) end`,
+        last_ts: sql`case when run_nodes.records = 0 then excluded.last_ts
+          else ${greatest(dialect)}(run_nodes.last_ts, excluded.last_ts) end`,
         last_seen_at: sql`${greatest(dialect)}(run_nodes.last_seen_at, excluded.last_seen_at)`,
         records: sql`run_nodes.records + excluded.records`,
         debug: sql`run_nodes.debug + excluded.debug`,
@@ -303,4 +306,56 @@ export async function countLogs(db: Queryable, runId: string): Promise<number> {
     .where("run_key", "=", runKeyOf(runId))
     .executeTakeFirst();
   return Number(row?.n ?? 0);
+}
+
+/**
+ * How far the log is visible, for a tail that follows arrival order (`run_logs.id`). `upto`: the highest id visible.
+ * SQLite has one writer at a time and ids are given inside its transaction, so every id up to `upto` is committed:
+ * `xmin`/`xmax` are null. PostgreSQL gives ids (bigserial) before commit, so a concurrent transaction may still commit
+ * an id below `upto`: `xmin` is the oldest transaction still running and `xmax` the first not yet started, of the same
+ * snapshot (`txid_current_snapshot`), so a caller knows when every transaction of an earlier horizon has ended.
+ */
+export interface ArrivalHorizon {
+  upto: number;
+  xmin: bigint | null;
+  xmax: bigint | null;
+}
+
+export async function arrivalHorizon(db: Queryable, dialect: DialectName): Promise<ArrivalHorizon> {
+  if (dialect === "sqlite") {
+    const row = (await sql<{ upto: number | null }>`select max(id) as upto from run_logs`.execute(db)).rows[0];
+    return { upto: Number(row?.upto ?? 0), xmin: null, xmax: null };
+  }
+  const row = (
+    await sql<{ upto: string | null; xmin: string; xmax: string }>`select (select max(id) from run_logs) as upto,
+      txid_snapshot_xmin(s)::text as xmin, txid_snapshot_xmax(s)::text as xmax
+      from (select txid_current_snapshot() as s) snapshot`.execute(db)
+  ).rows[0];
+  if (!row) throw new Error("txid_current_snapshot() returned no row");
+  return { upto: Number(row.upto ?? 0), xmin: BigInt(row.xmin), xmax: BigInt(row.xmax) };
+}
+
+export interface ArrivalQuery {
+  runId: string;
+  nodes?: string[];
+  minSeverity?: number;
+  /** Records with afterId < id <= uptoId, in id (arrival) order. */
+  afterId: number;
+  uptoId: number;
+  limit: number;
+}
+
+/** A run's records in arrival order within an id range (the live tail's query). */
+export async function logsByArrival(db: Queryable, query: ArrivalQuery): Promise<Selectable<RunLogsTable>[]> {
+  // `+run_key` (SQLite): read the id range from the table's b-tree; the run's indexes are in time order and would be
+  // walked from the start of the run. PostgreSQL reads the primary key range by itself (it knows the range is small).
+  let select = db
+    .selectFrom("run_logs")
+    .selectAll()
+    .where(sql<number>`+run_key`, "=", runKeyOf(query.runId))
+    .where("id", ">", query.afterId)
+    .where("id", "<=", query.uptoId);
+  if (query.nodes?.length) select = select.where("node", "in", query.nodes);
+  if (query.minSeverity !== undefined) select = select.where("severity", ">=", query.minSeverity);
+  return select.orderBy("id", "asc").limit(query.limit).execute();
 }

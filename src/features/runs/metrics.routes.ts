@@ -4,15 +4,29 @@ import { ErrorBody } from "../../shared/api.ts";
 import { invalid } from "../../shared/errors.ts";
 import { MetricAnswerSchema } from "../../shared/runs.api.ts";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
+import { acceptBodies, registerTextBodies } from "./ingest-body.routes.ts";
 import { ingestLimit } from "./ingest-limit.routes.ts";
 import type { MetricsService } from "./metrics.service.ts";
 import type { RunsService } from "./runs.service.ts";
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 413: ErrorBody, 429: ErrorBody };
+const errors = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  415: ErrorBody,
+  429: ErrorBody,
+};
+/** The text exposition format is served as `text/plain; version=0.0.4`. */
+const PROMETHEUS_TYPES = ["text/plain"] as const;
+const NVIDIA_SMI_TYPES = ["text/csv", "text/plain"] as const;
 const RunParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 const IngestResult = Type.Object({
   accepted: Type.Integer(),
   rejected: Type.Integer(),
+  clamped: Type.Integer({ description: "samples stamped too far in the future or past, stored at the time they arrived" }),
   errors: Type.Array(Type.Object({ line: Type.Integer(), reason: Type.String() })),
 });
 function time(value: string | undefined, field: string): number | undefined {
@@ -25,18 +39,20 @@ function time(value: string | undefined, field: string): number | undefined {
 export function metricsRoutes(deps: { runs: RunsService; metrics: MetricsService; auth: IngestAuth }): FastifyPluginAsyncTypebox {
   const { runs, metrics, auth } = deps;
   return async (app) => {
-    if (!app.hasContentTypeParser("text/csv")) {
-      app.addContentTypeParser("text/csv", { parseAs: "string" }, (_request, body, done) => done(null, body));
-    }
+    // gzip bodies are decompressed here, up to the route's body limit (see ingest-body.routes.ts).
+    registerTextBodies(app, [...new Set([...PROMETHEUS_TYPES, ...NVIDIA_SMI_TYPES])]);
 
     app.post(
       "/runs/:id/metrics/prometheus",
       {
         config: { public: true },
         onRequest: ingestLimit(auth),
+        preParsing: acceptBodies(PROMETHEUS_TYPES),
         schema: {
           tags: ["runs"],
-          summary: "Push a Prometheus text exposition scrape (DCGM, nvidia_gpu_exporter, node exporter) into the run",
+          summary:
+            "Push a Prometheus text exposition scrape (DCGM, nvidia_gpu_exporter, node exporter) into the run " +
+            "(text/plain, gzip allowed)",
           params: RunParams,
           querystring: Type.Object({ node: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
           body: Type.String(),
@@ -54,9 +70,12 @@ export function metricsRoutes(deps: { runs: RunsService; metrics: MetricsService
       {
         config: { public: true },
         onRequest: ingestLimit(auth),
+        preParsing: acceptBodies(NVIDIA_SMI_TYPES),
         schema: {
           tags: ["runs"],
-          summary: "Push `nvidia-smi --query-gpu=… --format=csv` output (units, [N/A], several GPUs, repeated samples)",
+          summary:
+            "Push `nvidia-smi --query-gpu=… --format=csv` output (units, [N/A], several GPUs, repeated samples) " +
+            "(text/csv or text/plain, gzip allowed)",
           params: RunParams,
           querystring: Type.Object({
             node: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })),

@@ -3,6 +3,9 @@ import type { DialectName } from "../../db/connect.ts";
 import type { Queryable } from "../../db/schema.ts";
 import type { MetricPoint } from "./runs.types.ts";
 
+const least = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "min" : "least");
+const greatest = (dialect: DialectName) => sql.raw(dialect === "sqlite" ? "max" : "greatest");
+
 /** One statement per batch, the batch as one JSON parameter; on SQLite only while the run exists (see insertLogs). */
 export async function insertPoints(db: Queryable, dialect: DialectName, runId: string, points: MetricPoint[]): Promise<void> {
   if (points.length === 0) return;
@@ -129,4 +132,84 @@ export async function summary(
 export async function metricNames(db: Queryable, runId: string): Promise<string[]> {
   const rows = await db.selectFrom("run_metrics").select("name").distinct().where("run_id", "=", runId).orderBy("name").execute();
   return rows.map((r) => r.name);
+}
+
+export interface NodeSighting {
+  node: string;
+  /** Oldest and newest sample time of the batch (ms). */
+  firstTs: number;
+  lastTs: number;
+  /** When the batch arrived (ms): what node_silent compares with. */
+  seenAt: number;
+}
+
+/**
+ * Metrics make their nodes nodes of the run (run_nodes, with no log records): one row per node and batch, so a
+ * metrics-only worker is listed and flagged when it goes silent. A node's first/last times follow its samples only
+ * while it has no log records; once it has, they are its records' times.
+ */
+export async function touchNodes(db: Queryable, dialect: DialectName, runId: string, nodes: NodeSighting[]): Promise<void> {
+  if (nodes.length === 0) return;
+  await db
+    .insertInto("run_nodes")
+    .values(
+      nodes.map((n) => ({
+        run_id: runId,
+        node: n.node,
+        first_ts: n.firstTs,
+        last_ts: n.lastTs,
+        last_seen_at: n.seenAt,
+        records: 0,
+        debug: 0,
+        info: 0,
+        warn: 0,
+        error: 0,
+        fatal: 0,
+      })),
+    )
+    .onConflict((oc) =>
+      oc.columns(["run_id", "node"]).doUpdateSet({
+        first_ts: sql`case when run_nodes.records = 0 then ${least(dialect)}(run_nodes.first_ts, excluded.first_ts) else run_nodes.first_ts end`,
+        last_ts: sql`case when run_nodes.records = 0 then ${greatest(dialect)}(run_nodes.last_ts, excluded.last_ts) else run_nodes.last_ts end`,
+        last_seen_at: sql`${greatest(dialect)}(run_nodes.last_seen_at, excluded.last_seen_at)`,
+      }),
+    )
+    .execute();
+}
+
+/**
+ * The newest samples of one metric and node stored before `before`: the previous scrape of a counter. Walks the
+ * (run_id, name, ts) index backwards to the first row of the node, then reads that instant's rows.
+ */
+export async function previousSamples(
+  db: Queryable,
+  input: { runId: string; name: string; node: string; before: number },
+): Promise<{ ts: number; samples: { labels: Record<string, string>; value: number }[] } | undefined> {
+  const last = await db
+    .selectFrom("run_metrics")
+    .select("ts")
+    .where("run_id", "=", input.runId)
+    .where("name", "=", input.name)
+    .where("ts", "<", input.before)
+    .where("node", "=", input.node)
+    .orderBy("ts", "desc")
+    .limit(1)
+    .executeTakeFirst();
+  if (!last) return undefined;
+  const ts = Number(last.ts);
+  const rows = await db
+    .selectFrom("run_metrics")
+    .select(["labels_json", "value"])
+    .where("run_id", "=", input.runId)
+    .where("name", "=", input.name)
+    .where("ts", "=", ts)
+    .where("node", "=", input.node)
+    .execute();
+  return {
+    ts,
+    samples: rows.map((r) => ({
+      labels: r.labels_json ? (JSON.parse(r.labels_json) as Record<string, string>) : {},
+      value: Number(r.value),
+    })),
+  };
 }

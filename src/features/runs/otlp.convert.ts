@@ -83,11 +83,16 @@ export function nanosToMs(value: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * The node a resource names. A Spark executor id (`3`, or `driver`) is named as `stagegate run import-logs` names the
+ * cluster log folders it comes from: `executor-3`, `driver`, so one executor is one node whichever way its logs came.
+ */
 function nodeOf(attrs: Record<string, unknown>): string | undefined {
   for (const key of NODE_ATTRIBUTES) {
-    const value = attrs[key];
-    if (typeof value === "string" && value !== "") return value;
-    if (typeof value === "number") return String(value);
+    const raw = attrs[key];
+    const value = typeof raw === "number" ? String(raw) : raw;
+    if (typeof value !== "string" || value === "") continue;
+    return key === "spark.executor.id" && value !== "driver" ? `executor-${value}` : value;
   }
   return undefined;
 }

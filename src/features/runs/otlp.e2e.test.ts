@@ -75,9 +75,9 @@ describe.each(testDialects())("OTLP/HTTP receivers on %s", (dialect) => {
     }
     const records = await logsOf(run.id);
     expect(records).toHaveLength(8);
-    expect(new Set(records.map((r) => r.node))).toEqual(new Set(["gpu-node-1", "trainer-pod-2", "3", "inst-4"]));
+    expect(new Set(records.map((r) => r.node))).toEqual(new Set(["gpu-node-1", "trainer-pod-2", "executor-3", "inst-4"]));
     const error = records.find((r) => r.msg === "NCCL timeout on rank 2");
-    expect(error).toMatchObject({ level: "error", node: "3", attributes: { rank: 2, "service.name": "trainer" } });
+    expect(error).toMatchObject({ level: "error", node: "executor-3", attributes: { rank: 2, "service.name": "trainer" } });
     expect((await logsOf(run.id, "level=error")).map((r) => r.msg).sort()).toEqual(
       [0, 1, 2, 3].map((i) => `NCCL timeout on rank ${i}`),
     );

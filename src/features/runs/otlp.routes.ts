@@ -1,14 +1,18 @@
-import { gunzipSync } from "node:zlib";
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
+import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from "fastify";
 import { STATUS_BY_CODE } from "../../http/errors.ts";
 import { DomainError } from "../../shared/errors.ts";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
+import { acceptBodies, decodeContentEncoding, mediaTypeOf } from "./ingest-body.routes.ts";
 import { ingestLimit } from "./ingest-limit.routes.ts";
 import { decodeExportRequest, encodeProtobuf, OtlpTypes } from "./otlp.proto.ts";
 import type { OtlpOutcome, OtlpService } from "./otlp.service.ts";
 
 const PROTOBUF = "application/x-protobuf";
-/** Largest body after gunzip; the compressed body is bounded by the server's body limit. */
+const ACCEPTED_TYPES = [PROTOBUF, "application/json"];
+/**
+ * Largest body after gunzip; the compressed body is bounded by the server's body limit. Above that limit on purpose:
+ * the official exporters gzip batches that compress tenfold and more.
+ */
 const MAX_DECOMPRESSED = 64 * 1024 * 1024;
 /** Export requests handled at once by this process; beyond it the answer is 503 + Retry-After (OTLP retries). */
 const MAX_IN_FLIGHT = 64;
@@ -28,7 +32,61 @@ const GRPC = {
 };
 
 function isProtobuf(request: FastifyRequest): boolean {
-  return (request.headers["content-type"] ?? "").split(";")[0]?.trim().toLowerCase() === PROTOBUF;
+  return mediaTypeOf(request) === PROTOBUF;
+}
+
+function grpcCodeOf(http: number): number {
+  switch (http) {
+    case 401:
+      return GRPC.unauthenticated;
+    case 403:
+      return GRPC.permissionDenied;
+    case 404:
+      return GRPC.notFound;
+    case 413:
+    case 429:
+      // gRPC's own answer to a message over its size limit.
+      return GRPC.resourceExhausted;
+    case 503:
+      return GRPC.unavailable;
+    default:
+      return http >= 500 ? GRPC.internal : GRPC.invalidArgument;
+  }
+}
+
+/**
+ * Every error of the OTLP routes, including those Fastify raises before the handler (a body over the limit, a
+ * Content-Type without a parser), as OTLP/HTTP says: a google.rpc.Status in the request's encoding.
+ */
+function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyReply, bodyLimit: number) {
+  if (error instanceof DomainError) {
+    const http = STATUS_BY_CODE[error.code];
+    return sendStatus(request, reply, http, grpcCodeOf(http), error.message);
+  }
+  switch (error.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return sendStatus(
+        request,
+        reply,
+        413,
+        GRPC.resourceExhausted,
+        `The body is larger than the limit of ${bodyLimit} bytes; export smaller batches or gzip them`,
+      );
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return sendStatus(
+        request,
+        reply,
+        415,
+        GRPC.invalidArgument,
+        `Content-Type ${request.headers["content-type"] ?? "(none)"} is not accepted; OTLP/HTTP takes ${ACCEPTED_TYPES.join(" or ")}`,
+      );
+  }
+  const http = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (http === 500) {
+    request.log.error({ err: error }, "unhandled error");
+    return sendStatus(request, reply, 500, GRPC.internal, "Something went wrong on the server; the error is in the server log");
+  }
+  return sendStatus(request, reply, http, grpcCodeOf(http), error.message);
 }
 
 function sendStatus(request: FastifyRequest, reply: FastifyReply, http: number, grpc: number, message: string) {
@@ -38,22 +96,8 @@ function sendStatus(request: FastifyRequest, reply: FastifyReply, http: number, 
   return reply.type("application/json").send({ code: grpc, message });
 }
 
-function decodeBody(request: FastifyRequest, signal: Signal): unknown {
-  let body = request.body as Buffer;
-  const encoding = (request.headers["content-encoding"] ?? "identity").toLowerCase();
-  if (encoding === "gzip") {
-    try {
-      body = gunzipSync(body, { maxOutputLength: MAX_DECOMPRESSED });
-    } catch (error) {
-      const tooLarge = (error as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
-      throw new DomainError(
-        tooLarge ? "payload_too_large" : "invalid_request",
-        tooLarge ? `The body expands beyond ${MAX_DECOMPRESSED} bytes` : "Content-Encoding says gzip but the body is not gzip",
-      );
-    }
-  } else if (encoding !== "identity") {
-    throw new DomainError("unsupported_media_type", `Content-Encoding ${encoding} is not supported; send gzip or none`);
-  }
+async function decodeBody(request: FastifyRequest, signal: Signal): Promise<unknown> {
+  const body = await decodeContentEncoding(request.body as Buffer, request.headers["content-encoding"], MAX_DECOMPRESSED);
   if (isProtobuf(request)) {
     try {
       return decodeExportRequest(signal === "logs" ? OtlpTypes.logsRequest : OtlpTypes.metricsRequest, body);
@@ -92,6 +136,9 @@ export function otlpRoutes(deps: { otlp: OtlpService; auth: IngestAuth }): Fasti
     let inFlight = 0;
     app.removeContentTypeParser("application/json");
     app.addContentTypeParser(["application/json", PROTOBUF], { parseAs: "buffer" }, (_request, body, done) => done(null, body));
+    app.setErrorHandler((error: FastifyError, request, reply) =>
+      sendError(error, request, reply, request.routeOptions.bodyLimit ?? app.initialConfig.bodyLimit ?? 0),
+    );
 
     for (const signal of ["logs", "metrics"] as const) {
       app.post(
@@ -102,6 +149,8 @@ export function otlpRoutes(deps: { otlp: OtlpService; auth: IngestAuth }): Fasti
           onRequest: ingestLimit(deps.auth, (request, reply, message) =>
             sendStatus(request, reply, 429, GRPC.resourceExhausted, message),
           ),
+          // A type or an encoding it cannot read is refused before the body is read.
+          preParsing: acceptBodies(ACCEPTED_TYPES),
           schema: {
             tags: ["runs"],
             summary: `OTLP/HTTP ${signal} export (JSON or protobuf, gzip); the run from resource attribute stagegate.run.id or the ingest token`,
@@ -115,24 +164,12 @@ export function otlpRoutes(deps: { otlp: OtlpService; auth: IngestAuth }): Fasti
           inFlight++;
           try {
             const credentials = await deps.auth.credentials(bearerOf(request.headers.authorization));
-            const body = decodeBody(request, signal);
+            const body = await decodeBody(request, signal);
             const outcome =
               signal === "logs"
                 ? await deps.otlp.exportLogs(body, credentials)
                 : await deps.otlp.exportMetrics(body, credentials);
             return answer(request, reply, signal, outcome);
-          } catch (error) {
-            if (!(error instanceof DomainError)) throw error;
-            const http = STATUS_BY_CODE[error.code];
-            const grpc =
-              http === 401
-                ? GRPC.unauthenticated
-                : http === 403
-                  ? GRPC.permissionDenied
-                  : http === 404
-                    ? GRPC.notFound
-                    : GRPC.invalidArgument;
-            return sendStatus(request, reply, http, grpc, error.message);
           } finally {
             inFlight--;
           }

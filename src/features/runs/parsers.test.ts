@@ -187,9 +187,16 @@ describe("Prometheus text", () => {
         'd{x="1"} notanumber',
       ].join("\n"),
     );
-    expect(samples[0]).toEqual({ name: "a", labels: { path: "C:\\dir", msg: 'say "hi"\n' }, value: 1500, ts: 1_700_000_000_000 });
+    expect(samples[0]).toEqual({
+      name: "a",
+      labels: { path: "C:\\dir", msg: 'say "hi"\n' },
+      value: 1500,
+      ts: 1_700_000_000_000,
+      line: 2,
+    });
     expect(samples[1]?.value).toBe(Number.POSITIVE_INFINITY);
     expect(samples[2]?.value).toBeNaN();
+    expect(samples.map((s) => s.line)).toEqual([2, 3, 4]);
     expect(errors).toEqual([{ line: 5, reason: 'value "notanumber" is not a number' }]);
   });
 });

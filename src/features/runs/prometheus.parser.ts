@@ -5,8 +5,11 @@
 export interface PromSample {
   name: string;
   labels: Record<string, string>;
+  /** NaN, +Inf and -Inf are valid exposition values; the parser keeps them and the caller decides. */
   value: number;
   ts: number | undefined;
+  /** 1-based line of the text, for error entries about the sample. */
+  line: number;
 }
 
 export type PromLine = { ok: true; sample: PromSample } | { ok: false; line: number; reason: string };
@@ -81,7 +84,7 @@ export function parsePromLine(raw: string, lineNumber: number): PromLine | undef
       return { ok: false, line: lineNumber, reason: `timestamp "${tsText}" is not integer milliseconds` };
     ts = Number(tsText);
   }
-  return { ok: true, sample: { name: name[0], labels, value, ts } };
+  return { ok: true, sample: { name: name[0], labels, value, ts, line: lineNumber } };
 }
 
 export function parsePrometheus(text: string): { samples: PromSample[]; errors: { line: number; reason: string }[] } {

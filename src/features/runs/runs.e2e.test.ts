@@ -130,7 +130,7 @@ describe.each(testDialects())("runs and logs on %s", (dialect) => {
     expect(page.items.map((r) => r.msg)).toEqual([
       "worker 1 starting",
       "worker 2 slow shard",
-      "CUDA out of memory on device 0 at 0x7f3a2b",
+      "CUDA out of memory on device 0 at 0x7f3a2b\nTraceback...", // the stack attribute follows the first line
       "CUDA out of memory on device 3 at 0x99aa11",
       "same second A",
       "same second B",
@@ -250,7 +250,7 @@ describe.each(testDialects())("runs and logs on %s", (dialect) => {
     const records = [...text.matchAll(/event: record\ndata: (.*)\n/g)].map((m) => JSON.parse(m[1] ?? "{}") as LogRecord);
     expect(records.map((r) => r.msg)).toEqual([
       "worker 1 starting",
-      "CUDA out of memory on device 0 at 0x7f3a2b",
+      "CUDA out of memory on device 0 at 0x7f3a2b\nTraceback...",
       "same second A",
     ]);
     expect(text).toMatch(/event: end\ndata: \{"status":"running"\}/);

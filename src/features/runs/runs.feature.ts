@@ -142,7 +142,7 @@ export function createRunsFeature(deps: RunsFeatureDeps) {
   };
 
   const routes = [
-    runsRoutes({ projects: deps.projects, runs: service }),
+    runsRoutes({ projects: deps.projects, runs: service, auth }),
     logsRoutes({ runs: service, logs, auth }),
     metricsRoutes({ runs: service, metrics, auth }),
     summaryRoutes({

@@ -9,6 +9,7 @@ import { DomainError, notFound } from "../../shared/errors.ts";
 import { hmacSha256Hex, newSecret, sha256Hex } from "../../shared/hashing.ts";
 import { newId } from "../../shared/ids.ts";
 import { type Cursor, toPage } from "../../shared/pagination.ts";
+import type { AuditRecorder } from "../audit/audit.recorder.ts";
 import type { ProjectsService } from "../projects/projects.service.ts";
 import type { ProjectRecord } from "../projects/projects.types.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
@@ -38,6 +39,7 @@ export interface RunsDeps {
   clock: Clock;
   projects: Pick<ProjectsService, "record" | "recordById" | "environment">;
   releases: Pick<ReleasesService, "record" | "recordById">;
+  audit?: AuditRecorder;
 }
 
 const DEPLOYMENT_STATUS_TO_RUN: Record<string, RunStatus> = {
@@ -139,14 +141,26 @@ export function createRunsService(deps: RunsDeps) {
     for (const listener of endedListeners) await listener(run);
   }
 
-  async function end(id: string, status: RunStatus): Promise<RunRecord> {
+  /** Ends a running run (once) and records who ended it: a person, an API token, or the run's own token (`run:<id>`). */
+  async function end(id: string, status: RunStatus, actor: string | null): Promise<RunRecord> {
     const run = await getRun(id);
     if (run.status !== "running") {
       throw new DomainError("invalid_state", `Run ${id} already ended (${run.status}); a run ends once`, {
         details: { status: run.status },
       });
     }
-    if (await store.endRun(db, id, status, clock.now().toISOString())) await notifyEnded(id);
+    const ended = await db.transaction().execute(async (tx) => {
+      if (!(await store.endRun(tx, id, status, clock.now().toISOString()))) return false;
+      await deps.audit?.append(tx, {
+        actor: actor ?? "unknown",
+        action: "run.ended",
+        projectId: run.projectId,
+        subject: { type: "run", id },
+        data: { status, name: run.name, environment: run.environment },
+      });
+      return true;
+    });
+    if (ended) await notifyEnded(id);
     return getRun(id);
   }
 
