@@ -49,6 +49,20 @@ export async function startTestApp(dialect: DialectName, env: Record<string, str
   };
 }
 
+/** Applies a stagegate.yaml to a project (made if new) and fails the test unless the server took it. */
+export async function applyConfig(t: TestApp, slug: string, yaml: string): Promise<void> {
+  const res = await t.request({
+    method: "PUT",
+    url: `/api/v1/projects/${slug}/config`,
+    payload: yaml,
+    headers: { "content-type": "application/yaml" },
+  });
+  if (res.statusCode !== 200) throw new Error(`applying the config of ${slug}: ${res.statusCode} ${res.body}`);
+}
+
+/** One environment, `stg`, whose deploy does nothing: for tests about runs, logs and metrics. */
+export const ONE_STAGE_YAML = 'environments:\n  - name: stg\n    executor: { type: shell, config: { command: ["true"] } }\n';
+
 /** A stagegate.yaml with `quant → quant_stg → live`, each running `command` through the shell executor. */
 export function pipelineYaml(
   options: { command?: string[]; live?: string[]; autoDeploy?: boolean; extra?: string } = {},

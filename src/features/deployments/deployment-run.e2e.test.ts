@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
+import { applyConfig, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 import type { LogRecord } from "../runs/runs.types.ts";
 
@@ -40,13 +40,7 @@ describe.each(testDialects())("a deployment's jobs send logs to its run, on %s",
       - { name: train, type: shell, config: { command: ${sendLine("trainer")} } }
       - { name: score, type: shell, config: { command: ${sendLine("scorer")} } }
 `;
-    const applied = await t.request({
-      method: "PUT",
-      url: "/api/v1/projects/shop/config",
-      payload: yaml,
-      headers: { "content-type": "application/yaml" },
-    });
-    expect(applied.statusCode, applied.body).toBe(200);
+    await applyConfig(t, "shop", yaml);
   });
   afterAll(() => t.close());
 

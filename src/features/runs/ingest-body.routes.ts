@@ -2,9 +2,22 @@ import { isAscii } from "node:buffer";
 import { promisify } from "node:util";
 import { gunzip } from "node:zlib";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import { ErrorBody } from "../../shared/api.ts";
 import { DomainError } from "../../shared/errors.ts";
 
 /** What the ingest routes take as Content-Encoding; `x-gzip` is gzip (RFC 9110 §8.4.1.3). */
+/** The error answers of a route that takes records or samples from a job (`{"error": …}` bodies). */
+export const INGEST_ERRORS = {
+  400: ErrorBody,
+  401: ErrorBody,
+  403: ErrorBody,
+  404: ErrorBody,
+  409: ErrorBody,
+  413: ErrorBody,
+  415: ErrorBody,
+  429: ErrorBody,
+};
+
 export const ACCEPTED_ENCODINGS = ["gzip", "identity"] as const;
 const GZIP = new Set(["gzip", "x-gzip"]);
 const gunzipAsync = promisify(gunzip);

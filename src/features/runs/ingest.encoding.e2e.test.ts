@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { pathToFileURL } from "node:url";
 import { brotliCompressSync, gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
+import { applyConfig, ONE_STAGE_YAML, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 import { fixturesDir } from "../../../test/helpers/fixtures.ts";
 import type { CreatedRun, IngestResult, LogRecord } from "./runs.types.ts";
@@ -48,13 +48,7 @@ describe.each(testDialects())("Content-Encoding and Content-Type on the ingest r
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    const res = await t.request({
-      method: "PUT",
-      url: "/api/v1/projects/ml/config",
-      payload: 'environments:\n  - name: stg\n    executor: { type: shell, config: { command: ["true"] } }\n',
-      headers: { "content-type": "application/yaml" },
-    });
-    expect(res.statusCode, res.body).toBe(200);
+    await applyConfig(t, "ml", ONE_STAGE_YAML);
   });
   afterAll(() => t.close());
 

@@ -1,23 +1,13 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { type Static, Type } from "typebox";
-import { ErrorBody } from "../../shared/api.ts";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
-import { acceptBodies, registerTextBodies } from "./ingest-body.routes.ts";
+import { acceptBodies, INGEST_ERRORS, registerTextBodies } from "./ingest-body.routes.ts";
 import { ingestLimit } from "./ingest-limit.routes.ts";
 import type { LogsService } from "./logs.service.ts";
 import type { RunsService } from "./runs.service.ts";
 import { IngestResultSchema, type LogRecord, LogRecordSchema, type RunRecord } from "./runs.types.ts";
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  413: ErrorBody,
-  415: ErrorBody,
-  429: ErrorBody,
-};
+const errors = INGEST_ERRORS;
 const RunParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 100 }) });
 const LogsQuery = Type.Object({
   node: Type.Optional(Type.String({ maxLength: 2000, description: "a node, or several separated by commas" })),

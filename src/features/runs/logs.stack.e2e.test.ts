@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pipelineYaml, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
+import { applyConfig, pipelineYaml, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 import type { RunSummary } from "../../shared/runs.api.ts";
 import type { CreatedRun, LogRecord } from "./runs.types.ts";
@@ -20,12 +20,7 @@ describe.each(testDialects())("stack traces sent as attributes, on %s", (dialect
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    await t.request({
-      method: "PUT",
-      url: "/api/v1/projects/shop/config",
-      payload: pipelineYaml(),
-      headers: { "content-type": "application/yaml" },
-    });
+    await applyConfig(t, "shop", pipelineYaml());
     run = (await t.request({ method: "POST", url: "/api/v1/projects/shop/runs", payload: { name: "train" } })).json();
   });
   afterAll(() => t.close());

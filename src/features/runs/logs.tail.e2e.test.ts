@@ -1,6 +1,6 @@
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
+import { applyConfig, ONE_STAGE_YAML, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 import type { CreatedRun, LogRecord } from "./runs.types.ts";
 
@@ -95,13 +95,7 @@ describe.each(testDialects())("live log tail on %s", (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    const res = await t.request({
-      method: "PUT",
-      url: "/api/v1/projects/ml/config",
-      payload: 'environments:\n  - name: stg\n    executor: { type: shell, config: { command: ["true"] } }\n',
-      headers: { "content-type": "application/yaml" },
-    });
-    expect(res.statusCode, res.body).toBe(200);
+    await applyConfig(t, "ml", ONE_STAGE_YAML);
     base = await t.app.http.listen({ port: 0, host: "127.0.0.1" });
   });
   afterAll(async () => {

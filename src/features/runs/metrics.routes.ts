@@ -1,24 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { Type } from "typebox";
-import { ErrorBody } from "../../shared/api.ts";
 import { invalid } from "../../shared/errors.ts";
 import { MetricAnswerSchema } from "../../shared/runs.api.ts";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
-import { acceptBodies, registerTextBodies } from "./ingest-body.routes.ts";
+import { acceptBodies, INGEST_ERRORS, registerTextBodies } from "./ingest-body.routes.ts";
 import { ingestLimit } from "./ingest-limit.routes.ts";
 import type { MetricsService } from "./metrics.service.ts";
 import type { RunsService } from "./runs.service.ts";
 
-const errors = {
-  400: ErrorBody,
-  401: ErrorBody,
-  403: ErrorBody,
-  404: ErrorBody,
-  409: ErrorBody,
-  413: ErrorBody,
-  415: ErrorBody,
-  429: ErrorBody,
-};
+const errors = INGEST_ERRORS;
 /** The text exposition format is served as `text/plain; version=0.0.4`. */
 const PROMETHEUS_TYPES = ["text/plain"] as const;
 const NVIDIA_SMI_TYPES = ["text/csv", "text/plain"] as const;

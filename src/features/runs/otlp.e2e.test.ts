@@ -11,7 +11,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { LoggerProvider, SimpleLogRecordProcessor } from "@opentelemetry/sdk-logs";
 import { MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
+import { applyConfig, ONE_STAGE_YAML, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 import { fixturesDir } from "../../../test/helpers/fixtures.ts";
 import { decodeProtobuf, encodeProtobuf, OtlpTypes } from "./otlp.proto.ts";
@@ -33,13 +33,7 @@ describe.each(testDialects())("OTLP/HTTP receivers on %s", (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    const res = await t.request({
-      method: "PUT",
-      url: "/api/v1/projects/ml/config",
-      payload: 'environments:\n  - name: stg\n    executor: { type: shell, config: { command: ["true"] } }\n',
-      headers: { "content-type": "application/yaml" },
-    });
-    expect(res.statusCode, res.body).toBe(200);
+    await applyConfig(t, "ml", ONE_STAGE_YAML);
     base = await t.app.http.listen({ port: 0, host: "127.0.0.1" });
     run = await newRun("otlp");
   });

@@ -1,6 +1,6 @@
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp } from "../../../test/helpers/app.ts";
+import { applyConfig, ONE_STAGE_YAML, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 import { decodeProtobuf, OtlpTypes } from "./otlp.proto.ts";
 import type { CreatedRun } from "./runs.types.ts";
@@ -24,13 +24,7 @@ describe.each(testDialects())("OTLP/HTTP error answers on %s", (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    const res = await t.request({
-      method: "PUT",
-      url: "/api/v1/projects/ml/config",
-      payload: 'environments:\n  - name: stg\n    executor: { type: shell, config: { command: ["true"] } }\n',
-      headers: { "content-type": "application/yaml" },
-    });
-    expect(res.statusCode, res.body).toBe(200);
+    await applyConfig(t, "ml", ONE_STAGE_YAML);
     run = (await t.request({ method: "POST", url: "/api/v1/projects/ml/runs", payload: { name: "otlp" } })).json<CreatedRun>();
   });
   afterAll(() => t.close());

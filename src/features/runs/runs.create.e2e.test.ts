@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { pipelineYaml, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
+import { applyConfig, pipelineYaml, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 
 describe.each(testDialects())("creating a run on %s", (dialect) => {
@@ -7,13 +7,7 @@ describe.each(testDialects())("creating a run on %s", (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    const applied = await t.request({
-      method: "PUT",
-      url: "/api/v1/projects/shop/config",
-      payload: pipelineYaml(),
-      headers: { "content-type": "application/yaml" },
-    });
-    expect(applied.statusCode, applied.body).toBe(200);
+    await applyConfig(t, "shop", pipelineYaml());
   });
   afterAll(() => t.close());
 

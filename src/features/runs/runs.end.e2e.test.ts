@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestApp, type TestApp, userWithToken } from "../../../test/helpers/app.ts";
+import { applyConfig, ONE_STAGE_YAML, startTestApp, type TestApp, userWithToken } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 import type { CreatedRun, Run } from "./runs.types.ts";
 
@@ -20,13 +20,7 @@ describe.each(testDialects())("POST /runs/:id/end on %s", (dialect) => {
 
   beforeAll(async () => {
     t = await startTestApp(dialect);
-    const applied = await t.request({
-      method: "PUT",
-      url: "/api/v1/projects/ml/config",
-      payload: 'environments:\n  - name: stg\n    executor: { type: shell, config: { command: ["true"] } }\n',
-      headers: { "content-type": "application/yaml" },
-    });
-    expect(applied.statusCode, applied.body).toBe(200);
+    await applyConfig(t, "ml", ONE_STAGE_YAML);
   });
   afterAll(() => t.close());
 
