@@ -15,6 +15,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   token_not_found: 404,
   user_not_found: 404,
   report_run_not_found: 404,
+  run_not_found: 404,
   route_not_found: 404,
   project_exists: 409,
   user_exists: 409,

@@ -163,6 +163,7 @@ function asIfMissing(request: FastifyRequest): DomainError {
     return notFound("deployment_not_found", `Deployment ${id} does not exist`, { id });
   if (id !== undefined && url.includes("/report-runs/"))
     return notFound("report_run_not_found", `Report run ${id} does not exist`, { id });
+  if (id !== undefined && url.includes("/runs/")) return notFound("run_not_found", `Run ${id} does not exist`, { run: id });
   return notFound("not_found", `Nothing found at ${request.method} ${request.url.split("?")[0]}`);
 }
 

@@ -15,6 +15,7 @@ export type ErrorCode =
   | "token_not_found"
   | "user_not_found"
   | "report_run_not_found"
+  | "run_not_found"
   | "route_not_found"
   | "project_exists"
   | "user_exists"

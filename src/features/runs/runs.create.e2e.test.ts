@@ -25,4 +25,13 @@ describe.each(testDialects())("creating a run on %s", (dialect) => {
     const without = await t.request({ method: "POST", url: "/api/v1/projects/shop/runs", payload: { name: "adhoc" } });
     expect(without.statusCode, without.body).toBe(201);
   });
+
+  it("answers 404 run_not_found for a run that does not exist", async () => {
+    const res = await t.request({ method: "GET", url: "/api/v1/runs/run_nope" });
+    expect([res.statusCode, res.json().error.code, res.json().error.message]).toEqual([
+      404,
+      "run_not_found",
+      "Run run_nope does not exist",
+    ]);
+  });
 });

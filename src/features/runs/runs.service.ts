@@ -96,7 +96,7 @@ export function createRunsService(deps: RunsDeps) {
 
   async function getRun(id: string): Promise<RunRecord> {
     const run = await store.findRun(db, id);
-    if (!run) throw notFound("not_found", `Run ${id} does not exist`, { run: id });
+    if (!run) throw notFound("run_not_found", `Run ${id} does not exist`, { run: id });
     return run;
   }
 
