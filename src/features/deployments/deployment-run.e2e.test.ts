@@ -2,6 +2,8 @@ import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyConfig, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
+import { systemClock } from "../../shared/clock.ts";
+import { createRunsService } from "../runs/runs.service.ts";
 import type { LogRecord } from "../runs/runs.types.ts";
 
 /** A port nobody listens on right now, for a server whose public URL must be known before it starts. */
@@ -70,5 +72,48 @@ describe.each(testDialects())("a deployment's jobs send logs to its run, on %s",
     ]);
     const run = await t.request({ method: "GET", url: `/api/v1/runs/${deployment.runId}` });
     expect(run.json()).toMatchObject({ deploymentId: deployment.id, status: "succeeded" });
+  });
+});
+
+describe("a deployment run's ingest token", () => {
+  let t: TestApp;
+
+  beforeAll(async () => {
+    t = await startTestApp("sqlite");
+    await applyConfig(
+      t,
+      "shop",
+      'environments:\n  - name: quant\n    executor: { type: shell, config: { command: ["true"] } }\n',
+    );
+  });
+  afterAll(() => t.close());
+
+  it("is the same every time it is asked for, and made valid for a run stored with another one", async () => {
+    const runs = createRunsService({
+      db: t.db.kysely,
+      clock: systemClock,
+      projects: t.app.services.projects,
+      releases: t.app.services.releases,
+    });
+    const project = await t.app.services.projects.record("shop");
+    await t.app.services.releases.create(project, { version: "3.0.0", commitSha: "abcdef1234567", branch: "main" }, null);
+    const release = await t.app.services.releases.record(project, "3.0.0");
+    const d = {
+      id: "dep_token_test",
+      projectId: project.id,
+      releaseId: release.id,
+      releaseVersion: "3.0.0",
+      environmentName: "quant",
+      createdBy: null,
+    };
+    const first = await runs.deploymentRunning(d);
+    const again = await runs.deploymentRunning(d);
+    expect([again.run.id, again.ingestToken]).toEqual([first.run.id, first.ingestToken]);
+    expect((await runs.runForToken(first.ingestToken))?.id).toBe(first.run.id);
+    // As a run made before tokens were derived: its stored hash is of a random token nobody was given.
+    await t.db.kysely.updateTable("runs").set({ ingest_token_hash: "old" }).where("id", "=", first.run.id).execute();
+    expect(await runs.runForToken(first.ingestToken)).toBeUndefined();
+    expect((await runs.deploymentRunning(d)).ingestToken).toBe(first.ingestToken);
+    expect((await runs.runForToken(first.ingestToken))?.id).toBe(first.run.id);
   });
 });

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from "node:timers/promises";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { type Static, Type } from "typebox";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
@@ -25,6 +26,9 @@ const TAIL_PAGE = 1000;
 /** PostgreSQL: see followArrivals. */
 const GUARD_AFTER_MS = 100;
 const MAX_UNSETTLED_MS = 30_000;
+/** Longest wait, on PostgreSQL, for the records being committed when a tail opens (see `settled`). */
+const OPEN_SETTLE_MS = 2_000;
+const SETTLE_POLL_MS = 20;
 /** The content types of NDJSON; text/plain for plain text lines (and tools that send nothing better). */
 const NDJSON_TYPES = ["application/x-ndjson", "application/jsonl", "text/plain"] as const;
 const NDJSON_HINTS = {
@@ -100,6 +104,8 @@ export function logsRoutes(deps: { runs: RunsService; logs: LogsService; auth: I
         // Where following starts: everything visible now is the backlog's (or was sent before a reconnect). Reading
         // the horizon also checks the filters before the stream is opened.
         const opened = await read(0, 0);
+        // PostgreSQL: a record given an id up to the horizon may still be committing; the backlog must see it.
+        if (resumeAfter === undefined) await settled(read, opened.horizon);
         const start = resumeAfter ?? opened.horizon.upto;
         const follower = followArrivals(read, start);
         reply.hijack();
@@ -107,16 +113,20 @@ export function logsRoutes(deps: { runs: RunsService; logs: LogsService; auth: I
         raw.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
         const closed = new AbortController();
         request.raw.on("close", () => closed.abort());
-        let eventId = start;
+        // The event id is where a reconnect resumes: the point below which every record was read (not the highest id
+        // sent, which on PostgreSQL may be above one still committing). A reconnect may repeat records (their `id`
+        // tells), never skip one.
         const send = (records: LogRecord[], following: boolean) => {
           for (const record of records) {
-            if (following) eventId = Math.max(eventId, record.id);
-            else follower.markSent(record.id);
-            raw.write(`id: ${eventId}\nevent: record\ndata: ${JSON.stringify(record)}\n\n`);
+            if (!following) follower.markSent(record.id);
+            const id = following ? follower.resumePoint(record.id) : start;
+            raw.write(`id: ${id}\nevent: record\ndata: ${JSON.stringify(record)}\n\n`);
           }
         };
         try {
-          if (resumeAfter === undefined) await sendBacklog(logs, run, query, (records) => send(records, false));
+          if (resumeAfter === undefined) {
+            await sendBacklog(logs, run, query, (records) => send(records, false), closed.signal);
+          }
           while (!closed.signal.aborted) {
             // The status first: records stored before the run ended are read below, before `end`.
             const current = await runs.getRun(run.id);
@@ -169,7 +179,24 @@ function epochMs(value: string | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
-/** `Last-Event-ID` as the tail writes it (the highest record id sent); anything else is ignored. */
+/**
+ * PostgreSQL: waits until every transaction running when `horizon` was read has ended, so each id up to
+ * `horizon.upto` is committed (or never will be), as `settle` in followArrivals judges it; at most OPEN_SETTLE_MS, so
+ * a session idle in a transaction elsewhere on the server delays opening a tail only that long. SQLite: at once.
+ */
+async function settled(read: ArrivalRead, horizon: ArrivalHorizon): Promise<void> {
+  if (horizon.xmax === null) return;
+  const until = Date.now() + OPEN_SETTLE_MS;
+  await delay(GUARD_AFTER_MS);
+  const guard = (await read(0, 0)).horizon.xmax;
+  while (Date.now() < until) {
+    const { xmin } = (await read(0, 0)).horizon;
+    if (xmin === null || guard === null || xmin >= guard) return;
+    await delay(SETTLE_POLL_MS);
+  }
+}
+
+/** `Last-Event-ID` as the tail writes it (a record id below which all were read); anything else is ignored. */
 function lastEventId(header: string | string[] | undefined): number | undefined {
   const value = Array.isArray(header) ? header[0] : header;
   return value !== undefined && /^\d{1,15}$/.test(value.trim()) ? Number(value.trim()) : undefined;
@@ -179,14 +206,21 @@ function lastEventId(header: string | string[] | undefined): number | undefined 
  * Before following: with a `cursor` or `from`, the records after it in time order (as `GET /logs` pages them);
  * otherwise the last `limit` (100) records, oldest first, like `tail`.
  */
-async function sendBacklog(logs: LogsService, run: RunRecord, query: TailQuery, send: (records: LogRecord[]) => void) {
+async function sendBacklog(
+  logs: LogsService,
+  run: RunRecord,
+  query: TailQuery,
+  send: (records: LogRecord[]) => void,
+  closed: AbortSignal,
+) {
   if (!query.cursor && !query.from) {
     const last = await logs.query(run, { ...query, order: "desc", limit: query.limit ?? 100 });
     send(last.items.reverse());
     return;
   }
   let cursor = query.cursor;
-  for (;;) {
+  // Page by page, stopping when the client goes (a whole run's log is not read for nobody).
+  while (!closed.aborted) {
     const page = await logs.query(run, { ...query, ...(cursor ? { cursor } : {}), order: "asc", limit: TAIL_PAGE });
     send(page.items);
     if (!page.nextCursor) return;
@@ -210,6 +244,8 @@ type ArrivalRead = (afterId: number, limit: number) => Promise<{ horizon: Arriva
  */
 function followArrivals(read: ArrivalRead, start: number) {
   let floor = start;
+  /** SQLite: ids become visible in order (its horizon has no transaction ids). Known after the first read. */
+  let inOrder = false;
   const sent = new Set<number>();
   const reads: { upto: number; at: number; guard?: bigint }[] = [];
 
@@ -230,6 +266,12 @@ function followArrivals(read: ArrivalRead, start: number) {
   }
 
   return {
+    /**
+     * Where a reconnect after `sent` (just sent) resumes: below it every record was read. SQLite commits ids in order,
+     * so that is the record itself; on PostgreSQL the floor, which may be below records already sent (they are sent
+     * again after a reconnect, never skipped).
+     */
+    resumePoint: (sent: number): number => (inOrder ? Math.max(floor, sent) : floor),
     /** A record sent before following (the backlog), not to be sent again. */
     markSent(id: number): void {
       if (id > floor) sent.add(id);
@@ -242,6 +284,7 @@ function followArrivals(read: ArrivalRead, start: number) {
       for (;;) {
         const page = await read(after, TAIL_PAGE);
         first ??= page.horizon;
+        inOrder = page.horizon.xmax === null;
         const fresh = page.items.filter((record) => !sent.has(record.id));
         for (const record of fresh) sent.add(record.id);
         if (fresh.length > 0) emit(fresh);

@@ -166,7 +166,12 @@ export function createRunsService(deps: RunsDeps) {
 
   /** Idempotent: the deployment's run, created the first time the deployment is seen running, and its ingest token. */
   async function deploymentRunning(d: DeploymentForRun): Promise<DeploymentRun> {
-    const withToken = async (run: RunRecord) => ({ run, ingestToken: await deploymentToken(run.id) });
+    const withToken = async (run: RunRecord) => {
+      const ingestToken = await deploymentToken(run.id);
+      // A deployment run made before its token was derived (random, never handed out) holds another hash: align it.
+      await store.setTokenHash(db, run.id, sha256Hex(ingestToken));
+      return { run, ingestToken };
+    };
     const existing = await store.findRunByDeployment(db, d.id);
     if (existing) return withToken(existing);
     const release = await deps.releases.recordById(d.releaseId);

@@ -125,3 +125,13 @@ export async function runsOfRelease(db: Queryable, projectId: string, releaseVer
     .execute();
   return rows.map(toRecord);
 }
+
+/** Sets the hash of the run's ingest token, unless it is that already (no write then). */
+export async function setTokenHash(db: Queryable, runId: string, tokenHash: string): Promise<void> {
+  await db
+    .updateTable("runs")
+    .set({ ingest_token_hash: tokenHash })
+    .where("id", "=", runId)
+    .where("ingest_token_hash", "<>", tokenHash)
+    .execute();
+}
