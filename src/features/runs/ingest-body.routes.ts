@@ -4,6 +4,7 @@ import { gunzip } from "node:zlib";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { ErrorBody } from "../../shared/api.ts";
 import { DomainError } from "../../shared/errors.ts";
+import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
 
 /** What the ingest routes take as Content-Encoding; `x-gzip` is gzip (RFC 9110 §8.4.1.3). */
 /** The error answers of a route that takes records or samples from a job (`{"error": …}` bodies). */
@@ -102,6 +103,17 @@ export function registerTextBodies(app: FastifyInstance, types: readonly string[
       return bodyText(await decodeContentEncoding(bytes, request.headers["content-encoding"], limit));
     });
   }
+}
+
+/**
+ * A route's `preParsing` hook: the token checked against the run (401, 403, 404) before a byte of the body is read
+ * or decompressed, so nobody without a token can make the server inflate a body. The handler checks again and gets
+ * the run as it is then.
+ */
+export function authorizeFirst(auth: Pick<IngestAuth, "authorize">) {
+  return async (request: FastifyRequest): Promise<void> => {
+    await auth.authorize(bearerOf(request.headers.authorization), (request.params as { id: string }).id);
+  };
 }
 
 /**

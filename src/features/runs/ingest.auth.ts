@@ -2,7 +2,7 @@ import { DomainError } from "../../shared/errors.ts";
 import { sha256Hex } from "../../shared/hashing.ts";
 import { createRateLimiter } from "../../shared/rate-limit.ts";
 import { type Actor, atLeast, roleIn } from "../../shared/roles.ts";
-import type { RunsService } from "./runs.service.ts";
+import { type RunsService, runNotFound } from "./runs.service.ts";
 import type { RunRecord } from "./runs.types.ts";
 
 export interface IngestAuthDeps {
@@ -80,6 +80,8 @@ export function createIngestAuth(deps: IngestAuthDeps) {
   async function authorize(token: string | undefined, runId: string): Promise<RunRecord> {
     const creds = await credentials(token);
     const run = creds.kind === "run" && creds.run.id === runId ? creds.run : await deps.runs.getRun(runId);
+    // Someone with no role in the run's project learns nothing of it: the same 404 as for a run that does not exist.
+    if (creds.kind === "actor" && roleIn(creds.actor, run.projectId) === null) throw runNotFound(runId);
     const refused = mayWrite(creds, run);
     if (refused) throw new DomainError(creds.kind === "run" ? "unauthorized" : "forbidden", refused);
     return run;

@@ -86,6 +86,20 @@ describe.each(testDialects())("Content-Encoding and Content-Type on the ingest r
     expect(await logsOf(run)).toEqual([]);
     const prom = await post(run, "/metrics/prometheus", bomb, { "content-type": "text/plain", "content-encoding": "gzip" });
     expect(prom.statusCode).toBe(413);
+    // Without a valid token nothing is decompressed: 401 (and 404 for a run that does not exist), not 413.
+    for (const authorization of ["Bearer sgr_not_a_token", ""]) {
+      const anonymous = await post(run, "/logs", bomb, {
+        "content-type": "application/x-ndjson",
+        "content-encoding": "gzip",
+        authorization,
+      });
+      expect([anonymous.statusCode, anonymous.json<ErrorAnswer>().error.code]).toEqual([401, "unauthorized"]);
+    }
+    const missing = await post({ ...run, id: "run_nope" }, "/metrics/nvidia-smi", bomb, {
+      "content-type": "text/csv",
+      "content-encoding": "gzip",
+    });
+    expect(missing.statusCode).toBe(404);
   });
 
   it("answers 415 naming the accepted encodings for br, and 400 for a body that is not gzip", async () => {

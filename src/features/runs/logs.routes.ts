@@ -2,7 +2,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
 import { type Static, Type } from "typebox";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
-import { acceptBodies, INGEST_ERRORS, registerTextBodies } from "./ingest-body.routes.ts";
+import { acceptBodies, authorizeFirst, INGEST_ERRORS, registerTextBodies } from "./ingest-body.routes.ts";
 import { ingestLimit } from "./ingest-limit.routes.ts";
 import type { LogsService } from "./logs.service.ts";
 import type { RunsService } from "./runs.service.ts";
@@ -48,7 +48,7 @@ export function logsRoutes(deps: { runs: RunsService; logs: LogsService; auth: I
         // Workers send the run's own ingest token, which the API-token hook does not know: this route checks it.
         config: { public: true },
         onRequest: ingestLimit(auth),
-        preParsing: acceptBodies(NDJSON_TYPES, NDJSON_HINTS),
+        preParsing: [acceptBodies(NDJSON_TYPES, NDJSON_HINTS), authorizeFirst(auth)],
         schema: {
           tags: ["runs"],
           summary:

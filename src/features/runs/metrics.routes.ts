@@ -3,7 +3,7 @@ import { Type } from "typebox";
 import { invalid } from "../../shared/errors.ts";
 import { MetricAnswerSchema } from "../../shared/runs.api.ts";
 import { bearerOf, type IngestAuth } from "./ingest.auth.ts";
-import { acceptBodies, INGEST_ERRORS, registerTextBodies } from "./ingest-body.routes.ts";
+import { acceptBodies, authorizeFirst, INGEST_ERRORS, registerTextBodies } from "./ingest-body.routes.ts";
 import { ingestLimit } from "./ingest-limit.routes.ts";
 import type { MetricsService } from "./metrics.service.ts";
 import type { RunsService } from "./runs.service.ts";
@@ -37,7 +37,7 @@ export function metricsRoutes(deps: { runs: RunsService; metrics: MetricsService
       {
         config: { public: true },
         onRequest: ingestLimit(auth),
-        preParsing: acceptBodies(PROMETHEUS_TYPES),
+        preParsing: [acceptBodies(PROMETHEUS_TYPES), authorizeFirst(auth)],
         schema: {
           tags: ["runs"],
           summary:
@@ -60,7 +60,7 @@ export function metricsRoutes(deps: { runs: RunsService; metrics: MetricsService
       {
         config: { public: true },
         onRequest: ingestLimit(auth),
-        preParsing: acceptBodies(NVIDIA_SMI_TYPES),
+        preParsing: [acceptBodies(NVIDIA_SMI_TYPES), authorizeFirst(auth)],
         schema: {
           tags: ["runs"],
           summary:

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyConfig, pipelineYaml, startTestApp, type TestApp } from "../../../test/helpers/app.ts";
+import { applyConfig, pipelineYaml, startTestApp, type TestApp, userWithToken } from "../../../test/helpers/app.ts";
 import { testDialects } from "../../../test/helpers/db.ts";
 
 describe.each(testDialects())("creating a run on %s", (dialect) => {
@@ -33,5 +33,23 @@ describe.each(testDialects())("creating a run on %s", (dialect) => {
       "run_not_found",
       "Run run_nope does not exist",
     ]);
+  });
+
+  it("tells an API token with no role in the project nothing of its runs: the 404 of a missing run", async () => {
+    const run = (await t.request({ method: "POST", url: "/api/v1/projects/shop/runs", payload: { name: "secret" } })).json<{
+      id: string;
+    }>();
+    const outsider = await userWithToken(t, { username: "outsider" });
+    const send = (id: string) =>
+      t.app.http.inject({
+        method: "POST",
+        url: `/api/v1/runs/${id}/logs`,
+        payload: '{"msg":"hi"}',
+        headers: { authorization: `Bearer ${outsider}`, "content-type": "application/x-ndjson" },
+      });
+    const [existing, missing] = [await send(run.id), await send("run_nope")];
+    expect([existing.statusCode, existing.json().error.code]).toEqual([404, "run_not_found"]);
+    expect(existing.json().error.message).toBe(`Run ${run.id} does not exist`);
+    expect([missing.statusCode, missing.json().error.code]).toEqual([404, "run_not_found"]);
   });
 });

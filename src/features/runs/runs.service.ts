@@ -26,6 +26,11 @@ export interface DeploymentForRun {
   createdBy: string | null;
 }
 
+/** The 404 for a run that does not exist, and (word for word) for one the caller may not know of. */
+export function runNotFound(id: string): DomainError {
+  return notFound("run_not_found", `Run ${id} does not exist`, { run: id });
+}
+
 /** A deployment's run and the token its steps' jobs send logs and metrics with. */
 export interface DeploymentRun {
   run: RunRecord;
@@ -96,7 +101,7 @@ export function createRunsService(deps: RunsDeps) {
 
   async function getRun(id: string): Promise<RunRecord> {
     const run = await store.findRun(db, id);
-    if (!run) throw notFound("run_not_found", `Run ${id} does not exist`, { run: id });
+    if (!run) throw runNotFound(id);
     return run;
   }
 
