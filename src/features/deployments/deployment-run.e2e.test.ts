@@ -66,9 +66,15 @@ describe.each(testDialects())("a deployment's jobs send logs to its run, on %s",
     const records = await t.request({ method: "GET", url: `/api/v1/runs/${deployment.runId}/logs?order=asc` });
     expect(records.statusCode, records.body).toBe(200);
     const items = records.json<{ items: LogRecord[] }>().items;
-    expect(items.map((r) => [r.node, r.msg])).toEqual([
+    expect(items.filter((r) => !r.node.startsWith("step:")).map((r) => [r.node, r.msg])).toEqual([
       ["trainer", "hello from 2.0.0"],
       ["scorer", "hello from 2.0.0"],
+    ]);
+    // Each step's own output is in the run too, from node step:<name> (it printed the ingest answer).
+    const printed = items.filter((r) => r.node.startsWith("step:")).map((r) => [r.node, r.msg.slice(0, 17)]);
+    expect(printed).toEqual([
+      ["step:train", '200 {"accepted":1'],
+      ["step:score", '200 {"accepted":1'],
     ]);
     const run = await t.request({ method: "GET", url: `/api/v1/runs/${deployment.runId}` });
     expect(run.json()).toMatchObject({ deploymentId: deployment.id, status: "succeeded" });

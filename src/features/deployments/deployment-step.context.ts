@@ -4,7 +4,7 @@ import type { StepSpec } from "../projects/projects.types.ts";
 import type { RunnerDeps } from "./deployment.runner.ts";
 import type { DeploymentLogSink } from "./deployment-log.sink.ts";
 import type { DeploymentRecord } from "./deployments.types.ts";
-import type { ExecutionContext } from "./executors/executor.types.ts";
+import type { ExecutionContext, LogSink } from "./executors/executor.types.ts";
 
 /** What a step sees of its deployment (the executor's context), and the reports it leaves on the release's commit. */
 export function createStepContexts(
@@ -13,7 +13,7 @@ export function createStepContexts(
   async function context(
     d: DeploymentRecord,
     step: StepSpec,
-    sink: DeploymentLogSink,
+    sink: LogSink,
     signal: AbortSignal,
     token: string,
     run: { id: string; ingestToken: string } | null,

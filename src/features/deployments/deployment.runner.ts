@@ -20,6 +20,7 @@ import * as store from "./deployments.store.ts";
 import { type DeploymentRecord, type DeploymentRunHooks, deploymentJobKey } from "./deployments.types.ts";
 import { type Executor, type LogSink, type StepOutcome, TerminalError } from "./executors/executor.types.ts";
 import type { AttachInput } from "./executors/step-reports.ts";
+import { teeToRun } from "./run-output.sink.ts";
 
 const WAIT_FOR_TURN_MS = 1000;
 const CANCEL_CHECK_MS = 500;
@@ -202,14 +203,24 @@ export function createDeploymentRunner(deps: RunnerDeps) {
         .catch(() => undefined);
     }, CANCEL_CHECK_MS);
     const signal = AbortSignal.any([cancelled.signal, jobSignal]);
+    const runs = deps.runs;
+    const output =
+      run && runs
+        ? teeToRun(
+            sink,
+            (lines) => runs.stepOutput(run.id, `step:${step.name}`, lines),
+            (error) => deps.logger.warn({ err: error, deploymentId: d.id }, "could not copy step output to the run"),
+          )
+        : undefined;
     try {
-      const ctx = await context(current, step, sink, signal, token, run);
+      const ctx = await context(current, step, output ?? sink, signal, token, run);
       const outcome: StepOutcome = mode === "start" || !executor.poll ? await executor.start(ctx) : await executor.poll(ctx);
       return { outcome, current };
     } catch (error) {
       return { error, cancelled: cancelled.signal.aborted, current };
     } finally {
       clearInterval(watch);
+      await output?.close();
     }
   }
 

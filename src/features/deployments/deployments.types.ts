@@ -81,4 +81,6 @@ export interface DeploymentRunHooks {
   running(d: DeploymentRecord): Promise<{ id: string; ingestToken: string }>;
   ended(deploymentId: string, status: string): Promise<void>;
   runOf(deploymentId: string): Promise<string | undefined>;
+  /** A step's output lines, as log records of the run from node `node` (plain text or JSON lines). */
+  stepOutput(runId: string, node: string, lines: string[]): Promise<void>;
 }

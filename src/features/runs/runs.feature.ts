@@ -179,6 +179,10 @@ export function createRunsFeature(deps: RunsFeatureDeps) {
     deploymentHooks: {
       running: (d: Parameters<typeof service.deploymentRunning>[0]) =>
         service.deploymentRunning(d).then(({ run, ingestToken }) => ({ id: run.id, ingestToken })),
+      /** A step's command output, as records of the deployment's run (a JSON line keeps its fields). */
+      stepOutput: async (runId: string, node: string, lines: string[]) => {
+        await logs.ingestNdjson(await service.getRun(runId), lines.join("\n"), node);
+      },
       /** The run collecting a deployment's logs and metrics, if it has one yet. */
       runOf: async (deploymentId: string) => (await service.runOfDeployment(deploymentId))?.id,
       ended: (deploymentId: string, status: string) => service.deploymentEnded(deploymentId, status),
