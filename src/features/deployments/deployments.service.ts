@@ -17,6 +17,7 @@ import type { ProjectsService } from "../projects/projects.service.ts";
 import type { EnvironmentRecord, ProjectRecord } from "../projects/projects.types.ts";
 import type { ReleasesService } from "../releases/releases.service.ts";
 import type { ReleaseRecord } from "../releases/releases.types.ts";
+import { checkGates } from "./deployment.gates.ts";
 import { isTerminal, TRANSITIONS } from "./deployment.state.ts";
 import { DeploymentLogSink } from "./deployment-log.sink.ts";
 import { prepareCreationNotice } from "./deployment-notice.ts";
@@ -198,34 +199,6 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
     return { deployment: presentDeployment(created ?? (await record(id))), created: true };
   }
 
-  /** Evaluates the environment's gates; failing ones refuse the promotion unless overridden with a reason. */
-  async function checkGates(
-    project: ProjectRecord,
-    env: EnvironmentRecord,
-    release: ReleaseRecord,
-    override: { by: string; reason: string } | null,
-    actor: string | null = null,
-  ) {
-    const gates = env.spec.gates ?? [];
-    if (gates.length === 0) return undefined;
-    const evaluation = await deps.gates.evaluate({ projectId: project.id, commitSha: release.commitSha, gates });
-    if (!evaluation.passed && !override) {
-      const failed = evaluation.results.filter((r) => !r.passed);
-      const refused = { projectId: project.id, releaseId: release.id, environment: env.name, gates: evaluation.results };
-      await deps.events?.gateFailed?.({ ...refused, actor });
-      throw conflict(
-        "gate_failed",
-        `${env.name} refuses ${release.version}: ${failed.map((r) => `${r.type}: ${r.message}`).join("; ")}`,
-        {
-          environment: env.name,
-          version: release.version,
-          gates: evaluation.results,
-        },
-      );
-    }
-    return { evaluation, override: evaluation.passed ? null : override };
-  }
-
   async function promote(input: {
     slug: string;
     version: string;
@@ -257,7 +230,7 @@ export function createDeploymentsService(deps: DeploymentsDeps) {
         },
       );
     }
-    const gates = await checkGates(project, env, release, override, input.actor);
+    const gates = await checkGates(deps, { project, env, release, override, actor: input.actor });
     return enqueueDeployment({
       project,
       env,
