@@ -45,7 +45,10 @@ export function mayWrite(credentials: IngestCredentials, run: RunRecord): string
   if (credentials.kind === "run") {
     return credentials.run.id === run.id ? undefined : `the ingest token belongs to run ${credentials.run.id}, not ${run.id}`;
   }
-  return atLeast(roleIn(credentials.actor, run.projectId), "developer")
+  const role = roleIn(credentials.actor, run.projectId);
+  // No role in the project: the caller learns no more than for a run that does not exist.
+  if (role === null) return `run ${run.id} does not exist`;
+  return atLeast(role, "developer")
     ? undefined
     : `${credentials.actor.name} needs the developer role to send records to run ${run.id}`;
 }

@@ -51,5 +51,21 @@ describe.each(testDialects())("creating a run on %s", (dialect) => {
     expect([existing.statusCode, existing.json().error.code]).toEqual([404, "run_not_found"]);
     expect(existing.json().error.message).toBe(`Run ${run.id} does not exist`);
     expect([missing.statusCode, missing.json().error.code]).toEqual([404, "run_not_found"]);
+    const otlp = await t.app.http.inject({
+      method: "POST",
+      url: "/v1/logs",
+      headers: { authorization: `Bearer ${outsider}`, "content-type": "application/json" },
+      payload: {
+        resourceLogs: [
+          {
+            resource: { attributes: [{ key: "stagegate.run.id", value: { stringValue: run.id } }] },
+            scopeLogs: [{ logRecords: [{ body: { stringValue: "hi" } }] }],
+          },
+        ],
+      },
+    });
+    expect(otlp.json()).toEqual({
+      partialSuccess: { rejectedLogRecords: "1", errorMessage: `run ${run.id} does not exist` },
+    });
   });
 });
