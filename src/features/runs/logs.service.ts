@@ -125,6 +125,16 @@ function decodeLogCursor(text: string): { ts: number; id: number } {
   return { ts: Number(match[1]), id: Number(match[2]) };
 }
 
+/** The `node` (one or several, comma-separated) and `level` (this level and above) filters of a log query. */
+function nodeAndLevel(input: { node?: string; level?: string }): { nodes?: string[]; minSeverity?: number } {
+  const level = input.level ? parseLevel(input.level) : undefined;
+  if (input.level && !level) throw invalid(`level "${input.level}" is not one of trace, debug, info, warn, error, fatal`);
+  return {
+    ...(input.node ? { nodes: input.node.split(",").filter(Boolean) } : {}),
+    ...(level ? { minSeverity: severityOf(level) } : {}),
+  };
+}
+
 function timeParam(value: string | undefined, field: string): number | undefined {
   if (value === undefined || value === "") return undefined;
   const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
@@ -209,14 +219,11 @@ export function createLogsService(deps: LogsDeps) {
   async function query(run: RunRecord, input: LogsQueryInput) {
     const limit = Math.min(Math.max(input.limit ?? 500, 1), 5000);
     const order = input.order ?? "asc";
-    const level = input.level ? parseLevel(input.level) : undefined;
-    if (input.level && !level) throw invalid(`level "${input.level}" is not one of trace, debug, info, warn, error, fatal`);
     // Records not in the full-text index yet are added first, so a search sees every stored record.
     if (input.q) await fts.catchUp();
     const rows = await logs.queryLogs(db, dialect, {
       runId: run.id,
-      ...(input.node ? { nodes: input.node.split(",").filter(Boolean) } : {}),
-      ...(level ? { minSeverity: severityOf(level) } : {}),
+      ...nodeAndLevel(input),
       ...(input.q ? { q: input.q } : {}),
       ...optional("from", timeParam(input.from, "from")),
       ...optional("to", timeParam(input.to, "to")),
@@ -232,24 +239,17 @@ export function createLogsService(deps: LogsDeps) {
     };
   }
 
-  /** The cursor just after a row, for a tail that continues from what it printed. */
-  function cursorAfter(record: LogRecord): string {
-    return encodeLogCursor({ ts: Date.parse(record.ts), id: record.id });
-  }
-
   /**
    * For the live tail, which follows arrival order: how far the log is visible now, and the run's records that arrived
    * in (afterId, horizon.upto], oldest arrival first (`limit` 0: the horizon only). See logs.store.ts arrivalHorizon.
    */
   async function arrivals(run: RunRecord, input: { node?: string; level?: string; afterId: number; limit: number }) {
-    const level = input.level ? parseLevel(input.level) : undefined;
-    if (input.level && !level) throw invalid(`level "${input.level}" is not one of trace, debug, info, warn, error, fatal`);
+    const filter = nodeAndLevel(input);
     const horizon = await logs.arrivalHorizon(db, dialect);
     if (input.limit <= 0 || horizon.upto <= input.afterId) return { horizon, items: [] };
     const rows = await logs.logsByArrival(db, {
       runId: run.id,
-      ...(input.node ? { nodes: input.node.split(",").filter(Boolean) } : {}),
-      ...(level ? { minSeverity: severityOf(level) } : {}),
+      ...filter,
       afterId: input.afterId,
       uptoId: horizon.upto,
       limit: input.limit,
@@ -276,7 +276,6 @@ export function createLogsService(deps: LogsDeps) {
     ingestNdjson,
     ingestParsed: store,
     query,
-    cursorAfter,
     arrivals,
     waitForRecords,
     nodes: (runId: string) => logs.listNodes(db, runId),
