@@ -1,3 +1,4 @@
+import { paginate } from "../../sdk/paginate.ts";
 import type { RunsClient } from "../../sdk/runs.ts";
 import type { ImportedRecord } from "./run-logs.parser.ts";
 
@@ -41,14 +42,10 @@ export async function storedUids(
   const from = new Date(min).toISOString();
   const to = new Date(max + 1).toISOString();
   const uids = new Set<string>();
-  let cursor: string | undefined;
-  do {
-    const page = await api.logs(runId, { node, from, to, order: "asc", limit: PAGE, ...(cursor ? { cursor } : {}) });
-    for (const r of page.items) {
-      const uid = uidOf(r.attributes);
-      if (uid) uids.add(uid);
-    }
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
+  const stored = paginate((page) => api.logs(runId, { node, from, to, order: "asc", ...page }), { pageSize: PAGE });
+  for await (const r of stored) {
+    const uid = uidOf(r.attributes);
+    if (uid) uids.add(uid);
+  }
   return uids;
 }
